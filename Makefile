@@ -1,0 +1,30 @@
+# The two set-up commands: `make install` then `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint test-fast bench clean
+
+install:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/dandindex --version
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	DANDI_NO_ET=1 $(BIN)/python -m pytest -q
+
+test-fast:
+	DANDI_NO_ET=1 $(BIN)/python -m pytest -q -m "not slow"
+
+bench:
+	DANDI_NO_ET=1 $(BIN)/python benchmarks/crawl.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

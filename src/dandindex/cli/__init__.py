@@ -1,0 +1,35 @@
+"""The `dandindex` command line: a thin adapter over the library.
+
+Each command lives in its own module (`cmd_*.py`) and is registered here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dandindex import __version__
+from dandindex.cli.base import CONTEXT_SETTINGS, run_guarded
+from dandindex.cli.cmd_serve import serve_archive
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="dandindex")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """dandindex: index DANDI Archive metadata and NWB contents locally.
+
+    Example: dandindex crawl --api-url http://127.0.0.1:8000/api --index ./idx
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+cli.add_command(serve_archive)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run_guarded(cli, argv))

@@ -1,0 +1,266 @@
+"""Real NWB files written with pynwb, as users write them (data first, then metadata).
+
+Each writer returns the path it wrote and takes a `scale` that grows the bulk data (samples,
+frames) without changing the object tree, so the same code makes KB-sized test fixtures and
+GB-sized benchmark files. pynwb is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SESSION_START = datetime(2023, 8, 28, 21, 22, 39, tzinfo=timezone.utc)
+
+# Brain areas as labs write them; the electrode count per area is what indexes must report.
+ECEPHYS_AREAS = {"CA1": 6, "VISp": 4, "area: VISp, depth: 175": 2, "DG": 4}
+
+
+def _base(identifier: str, description: str, subject_id: str, **extra: Any) -> Any:
+    from pynwb import NWBFile
+    from pynwb.file import Subject
+
+    return NWBFile(
+        session_description=description,
+        identifier=identifier,
+        session_start_time=SESSION_START,
+        experimenter=["Lovelace, Ada", "Hopper, Grace"],
+        lab="Synthetic Lab",
+        institution="dandindex test suite",
+        keywords=["synthetic", "dandindex"],
+        subject=Subject(
+            subject_id=subject_id,
+            species="Mus musculus",
+            sex="M",
+            age="P90D",
+            genotype="wild type",
+            description="synthetic subject",
+        ),
+        **extra,
+    )
+
+
+def _write(nwbfile: Any, path: Path) -> Path:
+    from pynwb import NWBHDF5IO
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwbfile)
+    return path
+
+
+def write_ecephys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
+    """Electrodes in named areas, raw ElectricalSeries, LFP, and sorted Units."""
+    import numpy as np
+    from pynwb.ecephys import LFP, ElectricalSeries
+
+    rng = np.random.default_rng(seed)
+    nwb = _base("ecephys-synthetic", "extracellular recording in hippocampus and V1", "ecephys01")
+    device = nwb.create_device(name="probe0", description="silicon probe")
+    row = 0
+    for i, (area, n) in enumerate(ECEPHYS_AREAS.items()):
+        group = nwb.create_electrode_group(
+            name=f"shank{i}", description=f"shank in {area}", location=area, device=device
+        )
+        for _ in range(n):
+            nwb.add_electrode(group=group, location=area, x=float(row), y=0.0, z=float(i))
+            row += 1
+    n_ch = row
+    region = nwb.create_electrode_table_region(list(range(n_ch)), "all electrodes")
+    n_samples = 3000 * scale
+    raw = ElectricalSeries(
+        name="ElectricalSeries",
+        data=rng.integers(-300, 300, size=(n_samples, n_ch), dtype=np.int16),
+        electrodes=region,
+        rate=30000.0,
+        starting_time=0.0,
+        conversion=0.195e-6,
+        description="raw voltage",
+    )
+    nwb.add_acquisition(raw)
+    lfp_series = ElectricalSeries(
+        name="LFP",
+        data=rng.normal(size=(n_samples // 30 + 10, n_ch)).astype(np.float32),
+        electrodes=region,
+        rate=1000.0,
+        description="lfp",
+    )
+    module = nwb.create_processing_module("ecephys", "processed extracellular data")
+    module.add(LFP(electrical_series=lfp_series))
+    nwb.add_unit_column("quality", "sorting quality")
+    for u in range(8):
+        spikes = np.sort(rng.uniform(0, n_samples / 30000.0, size=20 + 5 * u))
+        nwb.add_unit(
+            spike_times=spikes,
+            electrodes=[u % n_ch],
+            quality="good" if u % 2 == 0 else "mua",
+            waveform_mean=rng.normal(size=(40, 1)).astype(np.float32),
+        )
+    return _write(nwb, Path(path))
+
+
+def write_ophys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
+    """A 2-photon imaging plane in VISp, raw frames, ROIs, Fluorescence and DfOverF."""
+    import numpy as np
+    from pynwb.base import Images
+    from pynwb.image import GrayscaleImage
+    from pynwb.ophys import (
+        DfOverF,
+        Fluorescence,
+        ImageSegmentation,
+        OpticalChannel,
+        TwoPhotonSeries,
+    )
+
+    rng = np.random.default_rng(seed)
+    nwb = _base("ophys-synthetic", "two-photon imaging in primary visual cortex", "ophys01")
+    device = nwb.create_device(name="Microscope", description="2p microscope")
+    channel = OpticalChannel(name="OpticalChannel", description="green", emission_lambda=510.0)
+    plane = nwb.create_imaging_plane(
+        name="ImagingPlane",
+        optical_channel=channel,
+        imaging_rate=30.0,
+        description="layer 2/3",
+        device=device,
+        excitation_lambda=920.0,
+        indicator="GCaMP6f",
+        location="VISp",
+        grid_spacing=[0.8, 0.8],
+        grid_spacing_unit="micrometers",
+    )
+    h = w = 32
+    n_frames = 1200 * scale
+    frames = rng.integers(0, 4096, size=(n_frames, h, w), dtype=np.uint16)
+    nwb.add_acquisition(
+        TwoPhotonSeries(
+            name="TwoPhotonSeries",
+            data=frames,
+            imaging_plane=plane,
+            rate=30.0,
+            unit="normalized amplitude",
+        )
+    )
+    module = nwb.create_processing_module("ophys", "optical physiology processed data")
+    seg = ImageSegmentation()
+    module.add(seg)
+    ps = seg.create_plane_segmentation(
+        name="PlaneSegmentation", description="ROIs", imaging_plane=plane
+    )
+    n_rois = 12
+    for r in range(n_rois):
+        mask = np.zeros((h, w), dtype=np.float32)
+        y, x = 3 + (r // 4) * 9, 3 + (r % 4) * 7
+        mask[y : y + 5, x : x + 5] = 1.0
+        ps.add_roi(image_mask=mask)
+    traces = rng.normal(1.0, 0.1, size=(n_frames, n_rois)).astype(np.float32)
+    fl = Fluorescence(name="Fluorescence")
+    module.add(fl)
+    dff = DfOverF(name="DfOverF")
+    module.add(dff)
+    for container, name, data, unit in (
+        (fl, "RoiResponseSeries", traces, "lumens"),
+        (dff, "DfOverF", traces - 1.0, "n.a."),
+    ):
+        rois = ps.create_roi_table_region(region=list(range(n_rois)), description="all ROIs")
+        container.create_roi_response_series(name=name, data=data, rois=rois, rate=30.0, unit=unit)
+    mean = frames[: min(n_frames, 200)].mean(axis=0)
+    images = Images(name="SummaryImages", description="summary images of the plane")
+    images.add_image(GrayscaleImage(name="mean", data=mean))
+    images.add_image(
+        GrayscaleImage(name="max", data=frames[: min(n_frames, 200)].max(axis=0).astype(float))
+    )
+    module.add(images)
+    return _write(nwb, Path(path))
+
+
+def write_icephys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
+    """Whole-cell patch clamp: current and voltage clamp sweeps with stimuli."""
+    import numpy as np
+    from pynwb.icephys import CurrentClampSeries, CurrentClampStimulusSeries, VoltageClampSeries
+
+    rng = np.random.default_rng(seed)
+    nwb = _base("icephys-synthetic", "patch clamp in motor cortex slices", "icephys01")
+    device = nwb.create_device(name="Amplifier", description="patch amplifier")
+    elec = nwb.create_icephys_electrode(
+        name="elec0", description="patch pipette", device=device, location="MOp"
+    )
+    n = 2000 * scale
+    for sweep in range(3):
+        stim = CurrentClampStimulusSeries(
+            name=f"stimulus_{sweep}",
+            data=np.full(n, 1e-10 * (sweep + 1)),
+            starting_time=sweep * 1.0,
+            rate=20000.0,
+            electrode=elec,
+            gain=1.0,
+            sweep_number=np.uint64(sweep),
+        )
+        resp = CurrentClampSeries(
+            name=f"current_clamp_{sweep}",
+            data=rng.normal(-0.065, 0.002, n),
+            starting_time=sweep * 1.0,
+            rate=20000.0,
+            electrode=elec,
+            gain=1.0,
+            sweep_number=np.uint64(sweep),
+        )
+        nwb.add_intracellular_recording(electrode=elec, stimulus=stim, response=resp)
+    vc = VoltageClampSeries(
+        name="voltage_clamp",
+        data=rng.normal(0, 1e-11, n),
+        rate=20000.0,
+        electrode=elec,
+        gain=1.0,
+        sweep_number=np.uint64(3),
+        starting_time=3.0,
+    )
+    nwb.add_acquisition(vc)
+    return _write(nwb, Path(path))
+
+
+def write_behavior(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
+    """Position tracking (SpatialSeries) and lick times (a TimeSeries with timestamps)."""
+    import numpy as np
+    from pynwb import TimeSeries
+    from pynwb.behavior import Position, SpatialSeries
+
+    rng = np.random.default_rng(seed)
+    nwb = _base("behavior-synthetic", "linear track running", "behavior01")
+    n = 5000 * scale
+    pos = Position(name="Position")
+    pos.add_spatial_series(
+        SpatialSeries(
+            name="position",
+            data=np.cumsum(rng.normal(size=(n, 2)), axis=0),
+            rate=50.0,
+            reference_frame="track start",
+            unit="meters",
+            description="animal position",
+        )
+    )
+    module = nwb.create_processing_module("behavior", "behavioral data")
+    module.add(pos)
+    module.add(
+        TimeSeries(
+            name="licks",
+            data=np.ones(50),
+            timestamps=np.sort(rng.uniform(0, n / 50.0, 50)),
+            unit="n.a.",
+        )
+    )
+    return _write(nwb, Path(path))
+
+
+WRITERS = {
+    "ecephys": write_ecephys,
+    "ophys": write_ophys,
+    "icephys": write_icephys,
+    "behavior": write_behavior,
+}
+
+
+def write_all(folder: str | Path, *, scale: int = 1) -> dict[str, Path]:
+    """One file per modality in `folder`; returns ``{modality: path}``."""
+    folder = Path(folder)
+    return {m: fn(folder / f"{m}.nwb", scale=scale) for m, fn in WRITERS.items()}
