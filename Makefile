@@ -12,9 +12,11 @@ install:
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@$(BIN)/dandindex --version
 
+LINT_DIRS := $(wildcard src tests benchmarks)
+
 lint:
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/mypy
 
 test: lint
