@@ -106,7 +106,12 @@ class Faults:
 
 
 class Counters:
-    """Requests, response statuses and body bytes sent, per endpoint name."""
+    """Requests, response statuses and body bytes sent, per endpoint name.
+
+    A request is counted when it arrives, a status when its response starts and bytes before
+    they are handed to the socket, so a client never sees data the counters have not.
+    Status 0 is a connection reset by a fault.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -114,10 +119,12 @@ class Counters:
         self.bytes: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
 
-    def count(self, endpoint: str, status: int, nbytes: int) -> None:
+    def add_request(self, endpoint: str) -> None:
         with self._lock:
             self.requests[endpoint] += 1
-            self.bytes[endpoint] += nbytes
+
+    def add_status(self, status: int) -> None:
+        with self._lock:
             self.statuses[status] += 1
 
     def add_bytes(self, endpoint: str, nbytes: int) -> None:
@@ -384,11 +391,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path
         params = dict(parse_qsl(split.query, keep_blank_values=True))
         endpoint, match = self._route(path)
+        arch.counters.add_request(endpoint)
         if arch.faults.latency:
             time.sleep(arch.faults.latency)
         rule = arch.faults.pick(path)
         if rule is not None and rule.kind == "reset":
-            arch.counters.count(endpoint, 0, 0)
+            arch.counters.add_status(0)
             self._reset()
             return
         if rule is not None and rule.kind == "status":
@@ -429,6 +437,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return name, m
         return "other", None
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.archive.counters.add_status(code)
+        super().send_response(code, message)
+
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
@@ -466,27 +478,23 @@ class _Handler(BaseHTTPRequestHandler):
             "Content-Length", str(len(data) if content_length is None else content_length)
         )
         self.end_headers()
-        sent = 0
-        try:
-            if not head and data:
-                sent = self._write_body(data, slow)
-        finally:
-            self.archive.counters.count(endpoint, status, sent)
+        if not head and data:
+            self._write_body(endpoint, data, slow)
 
-    def _write_body(self, data: bytes, slow: int | None) -> int:
+    def _write_body(self, endpoint: str, data: bytes, slow: int | None) -> None:
         view = memoryview(data)
         chunk = 65536 if slow is None else max(1024, slow // 10)
         sent = 0
         try:
             while sent < len(view):
                 piece = view[sent : sent + chunk]
+                self.archive.counters.add_bytes(endpoint, len(piece))
                 self.wfile.write(piece)
                 sent += len(piece)
                 if slow is not None:
                     time.sleep(len(piece) / slow)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        return sent
 
     # -- auth -------------------------------------------------------------------
 
@@ -765,26 +773,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(length))
         self.end_headers()
-        sent = 0
         if not head and length:
             with open(path, "rb") as f:
                 f.seek(start)
                 remaining = length
+                chunk = 65536 if slow is None else max(1024, slow // 10)
                 try:
                     while remaining:
-                        piece = f.read(
-                            min(65536 if slow is None else max(1024, slow // 10), remaining)
-                        )
+                        piece = f.read(min(chunk, remaining))
                         if not piece:
                             break
+                        self.archive.counters.add_bytes(endpoint, len(piece))
                         self.wfile.write(piece)
-                        sent += len(piece)
                         remaining -= len(piece)
                         if slow is not None:
                             time.sleep(len(piece) / slow)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
-        self.archive.counters.count(endpoint, status, sent)
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
