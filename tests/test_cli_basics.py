@@ -57,3 +57,11 @@ def test_cli_import_does_not_load_heavy_packages():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_readme_table_schemas_are_current():
+    from dandindex.schemas import markdown_tables
+
+    text = README.read_text()
+    section = text.split("<!-- schemas:start -->", 1)[1].split("<!-- schemas:end -->", 1)[0]
+    assert section.strip() == markdown_tables().strip()

@@ -5,16 +5,15 @@ Each command lives in its own module (`cmd_*.py`) and is registered here.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from dandindex import __version__
-from dandindex.cli.base import CONTEXT_SETTINGS, run_guarded
+from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
+from dandindex.cli.cmd_crawl import crawl
 from dandindex.cli.cmd_serve import serve_archive
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=DandindexGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="dandindex")
 @click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
 @click.pass_context
@@ -27,9 +26,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+cli.add_command(crawl)
 cli.add_command(serve_archive)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    sys.exit(run_guarded(cli, argv))
+    cli.main(args=argv, prog_name="dandindex")

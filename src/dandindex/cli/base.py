@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,22 +27,16 @@ def index_option(f: F) -> F:
     )(f)
 
 
-def run_guarded(cli: click.Group, argv: list[str] | None) -> int:
-    """Run the CLI; user errors become one-line messages, bugs stay tracebacks."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    try:
-        cli.main(args=argv, prog_name="dandindex", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except DandindexError as e:
-        if debug:
-            raise
-        click.secho(f"Error: {e}", fg="red", err=True)
-        return 1
-    return 0
+class DandindexGroup(click.Group):
+    """Turns user errors (`DandindexError`) into one-line messages; bugs stay tracebacks.
+
+    ``--debug`` re-raises user errors too, with their traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DandindexError as e:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise click.ClickException(str(e)) from None

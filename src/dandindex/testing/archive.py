@@ -363,6 +363,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
         ("download", rf"/api/assets/{_A}/download/"),
         ("blob", r"/s3/blobs/[0-9a-f-]{3}/[0-9a-f-]{3}/(?P<blob>[^/]+)"),
         ("zarr_file", r"/s3/zarr/(?P<zarr>[^/]+)/(?P<key>.+)"),
+        ("counters", r"/_dandindex/counters"),
     ]
 ]
 
@@ -372,6 +373,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = f"dandindex-archive/{__version__}"
     timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        # Like production servers: no Nagle delay between the header and body writes.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     # Quiet: tests and benchmarks read counters, not logs.
     def log_message(self, format: str, *args: Any) -> None:
@@ -418,6 +424,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if endpoint == "zarr_file":
                 self._send_zarr(match.group("zarr"), match.group("key"), head=head, slow=slow)
+                return
+            if endpoint == "counters":  # for benchmarks that run the server in another process
+                body = arch.counters.snapshot()
+                if params.get("reset"):
+                    arch.counters.reset()
+                self._send_json(endpoint, 200, body, head=head)
                 return
             if endpoint == "download":
                 status, headers = self._download(match, params)
@@ -900,3 +912,22 @@ def _order_dandisets(found: list[DandisetData], ordering: str) -> list[DandisetD
     return sorted(
         found, key=lambda d: (keyfuncs[key](d), d.identifier), reverse=ordering.startswith("-")
     )
+
+
+def serve_files(
+    paths: list[Path], folder: Path, **kwargs: Any
+) -> tuple[ArchiveServer, dict[Path, str]]:
+    """A server (not started) whose blob URLs serve `paths`; returns it and {path: URL}.
+
+    `folder` receives a minimal snapshot (no dandisets, a ``blobs/index.json``).
+    """
+    import uuid
+
+    (folder / "dandisets").mkdir(parents=True, exist_ok=True)
+    (folder / "blobs").mkdir(exist_ok=True)
+    mapping = {str(uuid.uuid5(uuid.NAMESPACE_URL, str(p.resolve()))): p.resolve() for p in paths}
+    with open(folder / "blobs" / "index.json", "w", encoding="utf-8") as f:
+        json.dump({k: str(v) for k, v in mapping.items()}, f)
+    server = ArchiveServer(folder, **kwargs)
+    urls = {p: f"{server.url}/s3/{s3_blob_key(k)}" for k, p in mapping.items()}
+    return server, {p: urls[p.resolve()] for p in paths}

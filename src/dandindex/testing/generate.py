@@ -360,7 +360,9 @@ def generate_archive(
         )
         attachments = [a for a in attachments if a not in my_files]
         if ds_id != empty_id:
-            per_ds[ds_id] = max(per_ds[ds_id], len(my_files))
+            per_ds[ds_id] = max(
+                per_ds[ds_id], len(my_files) + (malformed if ds_id == malformed_target else 0)
+            )
         summary = _Summary()
         items: list[dict[str, Any]] = []
         with open(folder / "assets.jsonl", "w", encoding="utf-8") as out:
@@ -379,7 +381,11 @@ def generate_archive(
                     result,
                 )
             ):
-                if ds_id == malformed_target and i < malformed:
+                if (
+                    ds_id == malformed_target
+                    and i >= n - malformed
+                    and item["asset_id"] not in result.nwb_assets
+                ):
                     _break(item, i)
                     result.malformed_assets.append(item["asset_id"])
                 out.write(json.dumps(item, separators=(",", ":")) + "\n")

@@ -1,0 +1,124 @@
+"""`dandindex crawl`: pull Dandiset, version and asset metadata into the index."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+
+if TYPE_CHECKING:
+    from dandindex.crawl import CrawlStats
+
+
+@click.command("crawl", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--api-url", default=None, help="Any DANDI-compatible API, e.g. http://127.0.0.1:8000/api."
+)
+@click.option(
+    "--instance",
+    default="dandi",
+    show_default=True,
+    help="A known DANDI instance (dandi, dandi-sandbox, ...); ignored with --api-url.",
+)
+@index_option
+@click.option(
+    "--dandiset",
+    "dandisets",
+    multiple=True,
+    metavar="ID",
+    help="Only these dandisets (repeatable).",
+)
+@click.option(
+    "--versions",
+    type=click.Choice(["draft", "latest", "all"]),
+    default="latest",
+    show_default=True,
+    help="draft only; the most recent published version and the draft; or every version.",
+)
+@click.option(
+    "--include-embargoed", is_flag=True, help="Also embargoed dandisets (needs DANDI_API_KEY)."
+)
+@click.option(
+    "--workers",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Dandisets crawled in parallel.",
+)
+@click.option("--full", is_flag=True, help="Re-read every dandiset, ignoring what the index has.")
+@click.option(
+    "--timeout", default=60.0, show_default=True, type=float, help="Seconds per HTTP request."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
+@click.pass_context
+def crawl(
+    ctx: click.Context,
+    api_url: str | None,
+    instance: str,
+    index_dir: str | None,
+    dandisets: tuple[str, ...],
+    versions: str,
+    include_embargoed: bool,
+    workers: int,
+    full: bool,
+    timeout: float,
+    quiet: bool,
+) -> None:
+    """Crawl a DANDI API into the local index (incremental and resumable).
+
+    Only dandisets whose listing entry changed since the last crawl are read again; an
+    interrupted crawl keeps the dandisets it finished. DANDI_API_KEY authenticates (needed for
+    --include-embargoed). Exits 1 if any dandiset failed (the others are kept).
+
+    Example: dandindex crawl --api-url http://127.0.0.1:8000/api --index ./idx
+    """
+    import os
+
+    from dandindex.crawl import Crawler, CrawlOptions, resolve_api_url
+    from dandindex.store import resolve_index_dir
+
+    options = CrawlOptions(
+        api_url=resolve_api_url(api_url, instance),
+        index_dir=str(resolve_index_dir(index_dir)),
+        dandisets=[d.zfill(6) if d.isdigit() else d for d in dandisets],
+        versions=versions,
+        include_embargoed=include_embargoed,
+        workers=workers,
+        full=full,
+        timeout=timeout,
+        api_key=os.environ.get("DANDI_API_KEY") or None,
+    )
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="dandiset", desc="crawl", file=sys.stderr, dynamic_ncols=True)
+
+    def progress(stats: CrawlStats) -> None:
+        if bar is None:
+            return
+        bar.total = stats.dandisets_total
+        bar.n = stats.dandisets_done
+        bar.set_postfix(
+            assets=stats.assets, requests=stats.requests, errors=stats.errors, refresh=False
+        )
+        bar.refresh()
+
+    try:
+        stats = Crawler(options, progress=progress).run()
+    finally:
+        if bar is not None:
+            bar.close()
+    if not quiet:
+        click.echo(
+            f"Crawled {options.api_url} into {options.index_dir}: {stats.summary()}", err=True
+        )
+    if stats.dandisets_failed:
+        click.echo(
+            f"Failed dandisets (kept as before, see crawl_errors): {', '.join(sorted(stats.failed))}",
+            err=True,
+        )
+        ctx.exit(1)

@@ -1,0 +1,5 @@
+"""Crawling a DANDI API (and, later, NWB files) into the index."""
+
+from dandindex.crawl.api import Crawler, CrawlOptions, CrawlStats, resolve_api_url
+
+__all__ = ["CrawlOptions", "CrawlStats", "Crawler", "resolve_api_url"]

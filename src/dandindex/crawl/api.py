@@ -1,0 +1,413 @@
+"""Crawl a DANDI API into the index: dandisets, versions, contributors and assets.
+
+Cost: the Dandiset listing (``page_size=1000``), then for each *changed* dandiset one
+request per indexed version for its raw metadata and ``ceil(n/1000)`` for its assets through
+the bulk listing ``.../assets/?metadata=true&page_size=1000`` (pages of one dandiset in
+series; dandisets in parallel). Unchanged dandisets (same listing stamp) cost nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dandindex.crawl import rows as R
+from dandindex.errors import CrawlError
+from dandindex.schemas import TABLES_VERSION
+from dandindex.store import IndexStore, manifest_base, now_utc, stamp_key
+
+if TYPE_CHECKING:
+    from dandi.dandiapi import DandiAPIClient
+
+PAGE_SIZE = 1000
+VERSION_MODES = ("draft", "latest", "all")
+KNOWN_INSTANCES = {
+    "dandi": "https://api.dandiarchive.org/api",
+    "dandi-sandbox": "https://api.sandbox.dandiarchive.org/api",
+    "linc": "https://api.lincbrain.org/api",
+    "ember-dandi": "https://api-dandi.emberarchive.org/api",
+}
+
+
+@dataclass
+class CrawlOptions:
+    api_url: str
+    index_dir: str
+    dandisets: list[str] = field(default_factory=list)
+    versions: str = "latest"
+    include_embargoed: bool = False
+    workers: int = 4
+    full: bool = False
+    timeout: float = 60.0
+    api_key: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What goes into the manifest (never the key)."""
+        return {
+            "dandisets": self.dandisets,
+            "versions": self.versions,
+            "include_embargoed": self.include_embargoed,
+            "workers": self.workers,
+            "full": self.full,
+        }
+
+
+@dataclass
+class CrawlStats:
+    dandisets_total: int = 0
+    dandisets_done: int = 0
+    dandisets_fetched: int = 0
+    dandisets_unchanged: int = 0
+    dandisets_failed: int = 0
+    dandisets_removed: int = 0
+    assets: int = 0
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    failed: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def bump(self, **kw: int) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, getattr(self, k) + v)
+
+    def summary(self) -> str:
+        return (
+            f"{self.dandisets_total} dandisets ({self.dandisets_fetched} fetched, "
+            f"{self.dandisets_unchanged} unchanged, {self.dandisets_failed} failed, "
+            f"{self.dandisets_removed} removed), {self.assets} assets read, "
+            f"{self.requests} requests, {self.errors} error rows, {self.seconds:.1f} s"
+        )
+
+
+ProgressHook = Callable[[CrawlStats], None]
+
+
+def resolve_api_url(api_url: str | None, instance: str | None) -> str:
+    if api_url:
+        return api_url.rstrip("/")
+    name = instance or "dandi"
+    if name not in KNOWN_INSTANCES:
+        from dandindex.errors import closest
+
+        hint = ", ".join(closest(name, KNOWN_INSTANCES)) or ", ".join(KNOWN_INSTANCES)
+        raise CrawlError(f"Unknown DANDI instance {name!r}; known: {hint}. Or pass --api-url URL.")
+    return KNOWN_INSTANCES[name]
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def make_client(api_url: str, api_key: str | None, pool: int) -> DandiAPIClient:
+    """A real `DandiAPIClient` with a connection pool sized for our workers."""
+    os.environ.setdefault("DANDI_NO_ET", "1")
+    import requests.adapters
+    from dandi.dandiapi import DandiAPIClient
+
+    try:
+        client = DandiAPIClient(api_url=api_url)
+    except Exception as e:  # the client raises RuntimeError/ConnectionError for an unreachable API
+        raise CrawlError(
+            f"Cannot reach the DANDI API at {api_url}: {_scrub(str(e), api_key)}"
+        ) from None
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
+    client.session.mount("http://", adapter)
+    client.session.mount("https://", adapter)
+    if api_key:
+        import requests as rq
+
+        try:
+            client.authenticate(api_key)
+        except rq.HTTPError as e:
+            status = e.response.status_code if e.response is not None else "?"
+            raise CrawlError(
+                f"The API key was refused by {api_url} (HTTP {status}); check DANDI_API_KEY."
+            ) from None
+    return client
+
+
+class Crawler:
+    """One crawl of one API into one index folder (see module docstring for the costs)."""
+
+    def __init__(self, options: CrawlOptions, progress: ProgressHook | None = None) -> None:
+        if options.versions not in VERSION_MODES:
+            raise CrawlError(f"--versions must be one of {', '.join(VERSION_MODES)}")
+        if options.include_embargoed and not options.api_key:
+            raise CrawlError("--include-embargoed needs an API key: set DANDI_API_KEY.")
+        self.opts = options
+        self.store = IndexStore(options.index_dir)
+        self.stats = CrawlStats()
+        self.progress = progress or (lambda s: None)
+        self.api_url = options.api_url.rstrip("/")
+        self._stop = threading.Event()
+
+    # -- entry point ----------------------------------------------------------------
+
+    def run(self) -> CrawlStats:
+        started = now_utc()
+        t0 = time.monotonic()
+        with self.store.lock():
+            client = make_client(self.api_url, self.opts.api_key, pool=self.opts.workers + 4)
+            client.session.hooks["response"].append(self._count_response)
+            try:
+                self._crawl(client, started)
+            finally:
+                client.session.close()
+        self.stats.seconds = time.monotonic() - t0
+        self.progress(self.stats)
+        return self.stats
+
+    def _count_response(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        self.stats.bump(requests=1)
+
+    def _error(
+        self,
+        stage: str,
+        error: str,
+        dandiset_id: str | None = None,
+        version: str | None = None,
+        asset_id: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "dandiset_id": dandiset_id,
+            "version": version,
+            "asset_id": asset_id,
+            "stage": stage,
+            "error": _scrub(error, self.opts.api_key)[:2000],
+            "at": now_utc(),
+        }
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def _listing(self, client: DandiAPIClient) -> list[dict[str, Any]]:
+        if self.opts.dandisets:
+            out = []
+            for ident in self.opts.dandisets:
+                try:
+                    out.append(client.get(f"/dandisets/{ident}/", timeout=self.opts.timeout))
+                except Exception as e:
+                    if _status(e) == 404:
+                        raise CrawlError(
+                            f"Dandiset {ident} does not exist on {self.api_url} (or is not visible without a key)."
+                        ) from None
+                    raise
+            return out
+        params = {"embargoed": "true"} if self.opts.include_embargoed else {}
+        return list(client.paginate("/dandisets/", page_size=PAGE_SIZE, params=params))
+
+    def _stamp(self, entry: dict[str, Any]) -> dict[str, Any]:
+        def vstamp(v: dict[str, Any] | None) -> dict[str, Any] | None:
+            if not v:
+                return None
+            return {k: v.get(k) for k in ("version", "modified", "asset_count", "size", "status")}
+
+        return {
+            "api": self.api_url,
+            "tables_version": TABLES_VERSION,
+            "versions": self.opts.versions,
+            "modified": entry.get("modified"),
+            "embargo_status": entry.get("embargo_status"),
+            "draft": vstamp(entry.get("draft_version")),
+            "published": vstamp(entry.get("most_recent_published_version")),
+        }
+
+    def _crawl(self, client: DandiAPIClient, started: datetime) -> None:
+        try:
+            listing = self._listing(client)
+        except CrawlError:
+            raise
+        except Exception as e:
+            raise CrawlError(
+                f"Listing dandisets on {self.api_url} failed: {_scrub(str(e), self.opts.api_key)}"
+            ) from None
+        previous = self.store.manifest() if self.store.exists() else {}
+        prev_ds: dict[str, Any] = (
+            previous.get("dandisets", {}) if previous.get("api_url") == self.api_url else {}
+        )
+        entries = {e["identifier"]: e for e in listing}
+        self.stats.dandisets_total = len(entries)
+        todo: dict[str, tuple[dict[str, Any], str]] = {}
+        parts: dict[str, str] = {}
+        for ident, entry in entries.items():
+            key = stamp_key(self._stamp(entry))
+            if not self.opts.full and self.store.has_part(ident, key):
+                parts[ident] = key
+                self.stats.bump(dandisets_unchanged=1, dandisets_done=1)
+            else:
+                todo[ident] = (entry, key)
+        self.progress(self.stats)
+        failed_errors: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(
+            max_workers=max(1, self.opts.workers), thread_name_prefix="crawl"
+        ) as pool:
+            futures: dict[Future[None], str] = {
+                pool.submit(self._crawl_dandiset, client, ident, entry, key): ident
+                for ident, (entry, key) in sorted(todo.items())
+            }
+            pending = set(futures)
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                except (
+                    BaseException
+                ):  # Ctrl-C: stop workers at their next page, keep finished parts
+                    self._stop.set()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+                for fut in done:
+                    ident = futures[fut]
+                    exc = fut.exception()
+                    if exc is None:
+                        parts[ident] = todo[ident][1]
+                        self.stats.bump(dandisets_fetched=1)
+                    elif isinstance(exc, (KeyboardInterrupt, SystemExit, _Stopped)):
+                        raise exc
+                    else:
+                        self.stats.bump(dandisets_failed=1, errors=1)
+                        self.stats.failed.append(ident)
+                        failed_errors.append(
+                            self._error("dandiset", f"{type(exc).__name__}: {exc}", ident)
+                        )
+                        old = prev_ds.get(ident, {}).get("part")
+                        if old and self.store.has_part(ident, old):
+                            parts[ident] = old  # keep what we had: lose nothing
+                    self.stats.bump(dandisets_done=1)
+                self.progress(self.stats)
+        if self.opts.dandisets:  # a partial crawl keeps every other dandiset as it was
+            for ident, info in prev_ds.items():
+                if (
+                    ident not in parts
+                    and info.get("part")
+                    and self.store.has_part(ident, info["part"])
+                ):
+                    parts[ident] = info["part"]
+                    if ident not in entries and info.get("entry"):
+                        entries[ident] = info["entry"]
+        removed = [d for d in prev_ds if d not in entries]
+        self.stats.dandisets_removed = len(removed)
+        dandiset_rows = [self._dandiset_row(entries[d], parts.get(d)) for d in sorted(entries)]
+        manifest = manifest_base(self.api_url, self.opts.public(), started)
+        manifest["dandisets"] = {
+            d: {
+                "part": parts.get(d),
+                "stamp": self._stamp(entries[d]) if d in entries else None,
+                "entry": entries[d],
+                "failed": d in self.stats.failed,
+                "rows": self.store.part_info(d, parts[d])["rows"] if d in parts else {},
+            }
+            for d in sorted(entries)
+        }
+        manifest["stats"] = {k: v for k, v in vars(self.stats).items() if not k.startswith("_")}
+        self.store.publish(
+            crawl_id=started.strftime("%Y%m%dT%H%M%S%fZ"),
+            dandiset_rows=dandiset_rows,
+            parts=parts,
+            extra_errors=failed_errors,
+            manifest=manifest,
+        )
+
+    def _dandiset_row(self, entry: dict[str, Any], part: str | None) -> dict[str, Any]:
+        problems: R.Problems = []
+        mrp = entry.get("most_recent_published_version") or None
+        draft = entry.get("draft_version") or {}
+        newest = mrp or draft
+        versions = (
+            self.store.part_info(entry["identifier"], part).get("versions", []) if part else []
+        )
+        return {
+            "dandiset_id": entry["identifier"],
+            "name": newest.get("name"),
+            "created": R.parse_datetime(entry.get("created"), "created", problems),
+            "modified": R.parse_datetime(entry.get("modified"), "modified", problems),
+            "embargo_status": entry.get("embargo_status"),
+            "contact_person": entry.get("contact_person") or None,
+            "draft_version": draft.get("version"),
+            "latest_version": mrp.get("version") if mrp else None,
+            "star_count": entry.get("star_count"),
+            "asset_count": newest.get("asset_count"),
+            "size": newest.get("size"),
+            "versions_indexed": versions,
+        }
+
+    def _versions_to_index(
+        self, client: DandiAPIClient, ident: str, entry: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        draft = entry.get("draft_version") or {"version": "draft"}
+        if self.opts.versions == "draft":
+            return [draft]
+        if self.opts.versions == "latest":
+            mrp = entry.get("most_recent_published_version")
+            return [mrp, draft] if mrp else [draft]
+        found = list(client.paginate(f"/dandisets/{ident}/versions/", page_size=PAGE_SIZE))
+        return [v for v in found if v.get("version") != "draft"] + [draft]
+
+    def _crawl_dandiset(
+        self, client: DandiAPIClient, ident: str, entry: dict[str, Any], key: str
+    ) -> None:
+        part = self.store.new_part(ident, key)
+        try:
+            versions = self._versions_to_index(client, ident, entry)
+            indexed = []
+            for vinfo in versions:
+                version = str(vinfo.get("version"))
+                meta = client.get(
+                    f"/dandisets/{ident}/versions/{version}/", timeout=self.opts.timeout
+                )
+                vrow, contributors, problems = R.version_rows(ident, version, meta, vinfo)
+                part.add("versions", vrow)
+                for c in contributors:
+                    part.add("contributors", c)
+                for p in problems:
+                    part.add("crawl_errors", self._error("version_metadata", p, ident, version))
+                self.stats.bump(errors=len(problems))
+                if vinfo.get("asset_count", 1) != 0:
+                    for item in self._asset_pages(client, ident, version):
+                        row, problems = R.asset_row(item, ident, version, self.api_url)
+                        part.add("assets", row)
+                        for p in problems:
+                            part.add(
+                                "crawl_errors",
+                                self._error("asset_metadata", p, ident, version, row["asset_id"]),
+                            )
+                        self.stats.bump(assets=1, errors=len(problems))
+                indexed.append(version)
+            part.commit(
+                {"dandiset_id": ident, "key": key, "versions": indexed, "stamp": self._stamp(entry)}
+            )
+        except BaseException:
+            part.abort()
+            raise
+
+    def _asset_pages(
+        self, client: DandiAPIClient, ident: str, version: str
+    ) -> Iterator[dict[str, Any]]:
+        """The bulk listing, one page after another (the server slows under parallel pages)."""
+        url: str | None = f"/dandisets/{ident}/versions/{version}/assets/"
+        params: dict[str, Any] | None = {
+            "metadata": "true",
+            "page_size": PAGE_SIZE,
+            "order": "created",
+        }
+        while url:
+            if self._stop.is_set():
+                raise _Stopped(ident)
+            page = client.get(url, params=params, timeout=self.opts.timeout)
+            yield from page.get("results") or []
+            url, params = page.get("next"), None
+
+
+class _Stopped(Exception):
+    """A worker noticed the crawl was interrupted."""
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)

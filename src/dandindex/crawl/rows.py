@@ -1,0 +1,415 @@
+"""Raw DANDI metadata → index rows, tolerant of everything real metadata does.
+
+Every function returns the row it could build plus a list of problems; a problem never
+drops the row. Fields of the wrong type are kept when a sensible reading exists (a string
+where a list belongs becomes a one-item list) and reported either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+Problems = list[str]
+
+NCBITAXON = "http://purl.obolibrary.org/obo/NCBITaxon_{}"
+_TAXON_RX = re.compile(r"(?:NCBITaxon[_:]|taxonomy[:/]|^)(\d+)/?$", re.I)
+_DURATION_RX = re.compile(
+    r"^(?P<sign>-)?P(?!$)(?:(?P<y>[-\d.]+)Y)?(?:(?P<mo>[-\d.]+)M)?(?:(?P<w>[-\d.]+)W)?(?:(?P<d>[-\d.]+)D)?"
+    r"(?:T(?=[-\d.])(?:(?P<h>[-\d.]+)H)?(?:(?P<mi>[-\d.]+)M)?(?:(?P<s>[-\d.]+)S)?)?$",
+    re.I,
+)
+_BIDS_SUB = re.compile(r"(?:^|[/_])sub-([^_/]+)")
+_BIDS_SES = re.compile(r"(?:^|[/_])ses-([^_/]+)")
+
+
+def known_schema_versions() -> set[str]:
+    """Schema versions dandischema knows (allowed inputs plus the current one)."""
+    try:
+        from dandischema import consts
+    except ImportError:  # pragma: no cover - dandischema comes with dandi
+        return set()
+    known = set(getattr(consts, "ALLOWED_INPUT_SCHEMAS", []))
+    known.add(consts.DANDI_SCHEMA_VERSION)
+    known.update(getattr(consts, "ALLOWED_TARGET_SCHEMAS", []))
+    return known
+
+
+_KNOWN_SCHEMAS = known_schema_versions()
+
+
+def parse_datetime(value: Any, field: str, problems: Problems) -> datetime | None:
+    """ISO 8601 → aware UTC datetime; naive values (old metadata) are taken as UTC."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        problems.append(
+            f"{field}: expected an ISO 8601 date-time string, got {type(value).__name__}"
+        )
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{field}: {value!r} is not an ISO 8601 date-time")
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def duration_days(value: str) -> float | None:
+    """Days in an ISO 8601 duration (``P90D``, ``P2Y``, ``P1DT12H``); None when unparseable.
+
+    Years count 365.25 days and months 30.4375. A range ``P8M/P10M`` gives its midpoint; an
+    open range ``P60D/`` gives its one end. Negative durations (``P-1D``) parse as negative.
+    """
+    text = value.strip()
+    if "/" in text:
+        ends = [duration_days(p) for p in text.split("/", 1) if p.strip()]
+        vals = [e for e in ends if e is not None]
+        return sum(vals) / len(vals) if vals else None
+    m = _DURATION_RX.match(text)
+    if not m:
+        return None
+    factors = {
+        "y": 365.25,
+        "mo": 30.4375,
+        "w": 7.0,
+        "d": 1.0,
+        "h": 1 / 24,
+        "mi": 1 / 1440,
+        "s": 1 / 86400,
+    }
+    total = 0.0
+    try:
+        for key, factor in factors.items():
+            if m.group(key):
+                total += float(m.group(key)) * factor
+    except ValueError:
+        return None
+    return -total if m.group("sign") else total
+
+
+def normalize_taxon(identifier: Any) -> str | None:
+    """Any NCBITaxon spelling (URI, CURIE, bare id, identifiers.org) → the PURL form."""
+    if identifier is None:
+        return None
+    text = str(identifier).strip()
+    m = _TAXON_RX.search(text)
+    if not m:
+        return None
+    return NCBITAXON.format(int(m.group(1)))
+
+
+def as_list(value: Any, field: str, problems: Problems) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    problems.append(f"{field}: expected a list, got {type(value).__name__}")
+    return [value]
+
+
+def names(value: Any, field: str, problems: Problems, key: str = "name") -> list[str]:
+    """Names from a list of objects (``[{"name": ...}]``) or plain strings."""
+    out: list[str] = []
+    for item in as_list(value, field, problems):
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict) and isinstance(item.get(key), str):
+            out.append(item[key])
+        elif isinstance(item, dict) and item.get(key) is None and isinstance(item.get("name"), str):
+            out.append(item["name"])
+        else:
+            problems.append(f"{field}: item {item!r:.60} has no {key!r} string")
+    return out
+
+
+def as_str(value: Any, field: str, problems: Problems) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        problems.append(f"{field}: expected a string, got {type(value).__name__}")
+        return str(value)
+    problems.append(f"{field}: expected a string, got {type(value).__name__}")
+    return json.dumps(value, sort_keys=True)
+
+
+def as_int(value: Any, field: str, problems: Problems) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        problems.append(f"{field}: expected an integer, got bool")
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        problems.append(f"{field}: integer stored as a string")
+        return int(value)
+    problems.append(f"{field}: expected an integer, got {value!r:.40}")
+    return None
+
+
+def as_dict(value: Any, field: str, problems: Problems) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    problems.append(f"{field}: expected an object, got {type(value).__name__}")
+    return {}
+
+
+def check_schema(meta: dict[str, Any], problems: Problems) -> str | None:
+    version = meta.get("schemaVersion")
+    if version is None:
+        problems.append("schemaVersion: missing")
+        return None
+    text = str(version)
+    if _KNOWN_SCHEMAS and text not in _KNOWN_SCHEMAS:
+        problems.append(
+            f"schemaVersion: unknown schema version {text!r}; read as the nearest known shape"
+        )
+    return text
+
+
+def bids_entity(path: str, rx: re.Pattern[str]) -> str | None:
+    m = rx.search(path)
+    return m.group(1) if m else None
+
+
+# ----------------------------------------------------------------------------- versions
+
+
+def version_rows(
+    dandiset_id: str, version: str, meta: Any, info: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]], Problems]:
+    """(versions row, contributor rows, problems) from a version's raw metadata.
+
+    `info` is the version's entry from the API (status, modified, asset_count).
+    """
+    problems: Problems = []
+    raw = meta
+    if not isinstance(meta, dict):
+        problems.append(f"metadata: expected an object, got {type(meta).__name__}")
+        meta = {}
+    summary = as_dict(meta.get("assetsSummary"), "assetsSummary", problems)
+    species_objs = as_list(summary.get("species"), "assetsSummary.species", problems)
+    species_ids = []
+    for s in species_objs:
+        if isinstance(s, dict):
+            tid = normalize_taxon(s.get("identifier"))
+            if tid:
+                species_ids.append(tid)
+    about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
+    anatomy = [
+        str(a["name"]) for a in about if a.get("name") and a.get("schemaKey") in (None, "Anatomy")
+    ]
+    doi = as_str(meta.get("doi"), "doi", problems) if version != "draft" else None
+    row = {
+        "dandiset_id": dandiset_id,
+        "version": version,
+        "name": as_str(meta.get("name"), "name", problems),
+        "description": as_str(meta.get("description"), "description", problems),
+        "status": info.get("status"),
+        "schema_version": check_schema(meta, problems),
+        "license": [str(x) for x in as_list(meta.get("license"), "license", problems)],
+        "keywords": [str(x) for x in as_list(meta.get("keywords"), "keywords", problems)],
+        "doi": doi,
+        "citation": as_str(meta.get("citation"), "citation", problems),
+        "date_created": parse_datetime(meta.get("dateCreated"), "dateCreated", problems),
+        "date_published": parse_datetime(meta.get("datePublished"), "datePublished", problems)
+        if version != "draft"
+        else None,
+        "modified": parse_datetime(info.get("modified"), "modified", problems),
+        "species": names(species_objs, "assetsSummary.species", problems),
+        "species_id": species_ids,
+        "approach": names(summary.get("approach"), "assetsSummary.approach", problems),
+        "measurement_technique": names(
+            summary.get("measurementTechnique"), "assetsSummary.measurementTechnique", problems
+        ),
+        "variable_measured": names(
+            summary.get("variableMeasured"), "assetsSummary.variableMeasured", problems, key="value"
+        ),
+        "data_standard": names(summary.get("dataStandard"), "assetsSummary.dataStandard", problems),
+        "anatomy": anatomy,
+        "number_of_bytes": as_int(
+            summary.get("numberOfBytes"), "assetsSummary.numberOfBytes", problems
+        ),
+        "number_of_files": as_int(
+            summary.get("numberOfFiles"), "assetsSummary.numberOfFiles", problems
+        ),
+        "number_of_subjects": as_int(
+            summary.get("numberOfSubjects"), "assetsSummary.numberOfSubjects", problems
+        ),
+        "asset_count": info.get("asset_count"),
+        "metadata_json": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+    }
+    contributors = []
+    for i, c in enumerate(as_list(meta.get("contributor"), "contributor", problems)):
+        if not isinstance(c, dict):
+            problems.append(f"contributor[{i}]: expected an object, got {type(c).__name__}")
+            continue
+        ident = as_str(c.get("identifier"), f"contributor[{i}].identifier", problems)
+        is_person = c.get("schemaKey") == "Person" if c.get("schemaKey") else None
+        orcid = None
+        if ident and is_person:
+            m = re.search(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", ident)
+            orcid = m.group(1) if m else None
+        contributors.append(
+            {
+                "dandiset_id": dandiset_id,
+                "version": version,
+                "position": i,
+                "name": as_str(c.get("name"), f"contributor[{i}].name", problems),
+                "roles": [
+                    str(r)
+                    for r in as_list(c.get("roleName"), f"contributor[{i}].roleName", problems)
+                ],
+                "orcid": orcid,
+                "identifier": ident,
+                "affiliation": names(
+                    c.get("affiliation"), f"contributor[{i}].affiliation", problems
+                ),
+                "is_person": is_person,
+                "include_in_citation": c.get("includeInCitation")
+                if isinstance(c.get("includeInCitation"), bool)
+                else None,
+            }
+        )
+    return row, contributors, problems
+
+
+# ----------------------------------------------------------------------------- assets
+
+
+def asset_row(
+    item: dict[str, Any], dandiset_id: str, version: str, api_url: str
+) -> tuple[dict[str, Any], Problems]:
+    """One assets row from an asset list item (with ``metadata``), and its problems."""
+    problems: Problems = []
+    raw_meta = item.get("metadata")
+    meta = as_dict(raw_meta, "metadata", problems)
+    if raw_meta is None:
+        problems.append("metadata: missing from the listing")
+    asset_id = str(item.get("asset_id"))
+    path = str(item.get("path") or meta.get("path") or "")
+    digest = as_dict(meta.get("digest"), "digest", problems)
+    content_urls = as_list(meta.get("contentUrl"), "contentUrl", problems)
+    s3_url = next(
+        (u for u in content_urls if isinstance(u, str) and ("amazonaws.com" in u or "/s3/" in u)),
+        None,
+    )
+    participants = as_list(meta.get("wasAttributedTo"), "wasAttributedTo", problems)
+    subject: dict[str, Any] = {}
+    for p in participants:
+        if isinstance(p, dict):
+            subject = p
+            break
+        problems.append(f"wasAttributedTo: item is {type(p).__name__}, not an object")
+    species = subject.get("species")
+    species_name = species_id = None
+    if isinstance(species, dict):
+        species_name = as_str(species.get("name"), "species.name", problems)
+        species_id = normalize_taxon(species.get("identifier"))
+        if species.get("identifier") is not None and species_id is None:
+            problems.append(
+                f"species.identifier: {species.get('identifier')!r} is not an NCBITaxon id"
+            )
+    elif species is not None:
+        problems.append(f"species: expected an object, got {type(species).__name__}")
+        species_name = str(species)
+    sex = subject.get("sex")
+    sex_name = (
+        as_str(sex.get("name"), "sex.name", problems)
+        if isinstance(sex, dict)
+        else as_str(sex, "sex", problems)
+    )
+    age = subject.get("age")
+    age_raw = None
+    if isinstance(age, dict):
+        age_raw = as_str(age.get("value"), "age.value", problems)
+    elif age is not None:
+        age_raw = as_str(age, "age", problems)
+    age_days = duration_days(age_raw) if age_raw else None
+    if age_raw and age_days is None:
+        problems.append(f"age: {age_raw!r} is not an ISO 8601 duration")
+    genotype = subject.get("genotype")
+    if isinstance(genotype, list):
+        genotype_str: str | None = "; ".join(
+            g if isinstance(g, str) else json.dumps(g, sort_keys=True) for g in genotype
+        )
+    else:
+        genotype_str = as_str(genotype, "genotype", problems)
+    strain = subject.get("strain")
+    strain_name = (
+        as_str(strain.get("name"), "strain.name", problems)
+        if isinstance(strain, dict)
+        else as_str(strain, "strain", problems)
+    )
+    sessions = [
+        s
+        for s in as_list(meta.get("wasGeneratedBy"), "wasGeneratedBy", problems)
+        if isinstance(s, dict) and s.get("schemaKey") == "Session"
+    ]
+    session = sessions[0] if sessions else {}
+    about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
+    subject_id = bids_entity(path, _BIDS_SUB) or as_str(
+        subject.get("identifier"), "wasAttributedTo.identifier", problems
+    )
+    session_id = bids_entity(path, _BIDS_SES) or as_str(
+        session.get("identifier"), "Session.identifier", problems
+    )
+    size = item.get("size")
+    content_size = as_int(meta.get("contentSize"), "contentSize", problems)
+    if not isinstance(size, int):
+        size = content_size
+    row = {
+        "asset_id": asset_id,
+        "dandiset_id": dandiset_id,
+        "version": version,
+        "path": path,
+        "size": size,
+        "blob_id": item.get("blob"),
+        "zarr_id": item.get("zarr"),
+        "encoding_format": as_str(meta.get("encodingFormat"), "encodingFormat", problems),
+        "created": parse_datetime(item.get("created"), "created", problems),
+        "modified": parse_datetime(item.get("modified"), "modified", problems),
+        "sha256": as_str(digest.get("dandi:sha2-256"), "digest.sha2-256", problems),
+        "etag": as_str(digest.get("dandi:dandi-etag"), "digest.dandi-etag", problems),
+        "zarr_checksum": as_str(
+            digest.get("dandi:dandi-zarr-checksum"), "digest.zarr-checksum", problems
+        ),
+        "api_url": f"{api_url.rstrip('/')}/assets/{asset_id}/download/",
+        "s3_url": s3_url,
+        "subject_id": subject_id,
+        "session_id": session_id,
+        "species": species_name,
+        "species_id": species_id,
+        "sex": sex_name,
+        "age": age_raw,
+        "age_days": age_days,
+        "genotype": genotype_str,
+        "strain": strain_name,
+        "approach": names(meta.get("approach"), "approach", problems),
+        "measurement_technique": names(
+            meta.get("measurementTechnique"), "measurementTechnique", problems
+        ),
+        "variable_measured": names(
+            meta.get("variableMeasured"), "variableMeasured", problems, key="value"
+        ),
+        "anatomy": [str(a["name"]) for a in about if isinstance(a.get("name"), str)],
+        "session_start": parse_datetime(session.get("startDate"), "Session.startDate", problems),
+        "schema_version": check_schema(meta, problems) if raw_meta is not None else None,
+        "metadata_json": json.dumps(raw_meta, ensure_ascii=False, separators=(",", ":")),
+    }
+    parse_datetime(meta.get("dateModified"), "dateModified", problems)
+    return row, problems

@@ -1,0 +1,212 @@
+"""Table schemas of the index: pydantic models, from which the Arrow schemas are derived.
+
+Each model is one row of one Parquet table. Field descriptions become Parquet field metadata
+and the README's schema tables (`dandindex schema TABLE` prints them too).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from typing import Any, Union
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Bump when a table's columns change; stored in the manifest and in per-dandiset part keys.
+TABLES_VERSION = 1
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DandisetRow(Row):
+    """One row per Dandiset, from the API's Dandiset listing."""
+
+    dandiset_id: str = Field(description="six-digit identifier, e.g. 000003")
+    name: str | None = Field(None, description="title of the most recent version")
+    created: datetime | None = Field(None, description="when the Dandiset was created")
+    modified: datetime | None = Field(None, description="last modification of any version")
+    embargo_status: str | None = Field(None, description="OPEN, EMBARGOED or UNEMBARGOING")
+    contact_person: str | None = Field(None, description="the contact person's name")
+    draft_version: str | None = Field(None, description="'draft' (every Dandiset has one)")
+    latest_version: str | None = Field(None, description="most recent published version id, if any")
+    star_count: int | None = Field(None, description="stars on the archive web site")
+    asset_count: int | None = Field(None, description="assets in the most recent version")
+    size: int | None = Field(None, description="bytes in the most recent version")
+    versions_indexed: list[str] = Field(default_factory=list, description="versions in this index")
+
+
+class VersionRow(Row):
+    """One row per indexed (Dandiset, version): the version's raw metadata, flattened."""
+
+    dandiset_id: str = Field(description="six-digit identifier")
+    version: str = Field(description="'draft' or a published id like 0.230629.1955")
+    name: str | None = Field(None, description="title")
+    description: str | None = Field(None, description="abstract")
+    status: str | None = Field(None, description="Valid, Published, ... (from the API)")
+    schema_version: str | None = Field(None, description="metadata schemaVersion")
+    license: list[str] = Field(default_factory=list, description="e.g. spdx:CC-BY-4.0")
+    keywords: list[str] = Field(default_factory=list, description="free keywords")
+    doi: str | None = Field(None, description="DOI of a published version")
+    citation: str | None = Field(None, description="suggested citation")
+    date_created: datetime | None = Field(None, description="dateCreated of the Dandiset")
+    date_published: datetime | None = Field(None, description="null for drafts")
+    modified: datetime | None = Field(None, description="the version's modification time (API)")
+    species: list[str] = Field(default_factory=list, description="assetsSummary species names")
+    species_id: list[str] = Field(default_factory=list, description="NCBITaxon URIs, normalised")
+    approach: list[str] = Field(default_factory=list, description="assetsSummary approach names")
+    measurement_technique: list[str] = Field(
+        default_factory=list, description="assetsSummary techniques"
+    )
+    variable_measured: list[str] = Field(
+        default_factory=list, description="assetsSummary neurodata types"
+    )
+    data_standard: list[str] = Field(default_factory=list, description="e.g. NWB, BIDS")
+    anatomy: list[str] = Field(default_factory=list, description="names from `about` (Anatomy)")
+    number_of_bytes: int | None = Field(None, description="assetsSummary.numberOfBytes")
+    number_of_files: int | None = Field(None, description="assetsSummary.numberOfFiles")
+    number_of_subjects: int | None = Field(None, description="assetsSummary.numberOfSubjects")
+    asset_count: int | None = Field(None, description="assets listed by the API for this version")
+    metadata_json: str = Field(description="the raw metadata, exactly as served")
+
+
+class ContributorRow(Row):
+    """One row per contributor of an indexed version."""
+
+    dandiset_id: str = Field(description="six-digit identifier")
+    version: str = Field(description="'draft' or a published id")
+    position: int = Field(description="order in the contributor list")
+    name: str | None = Field(None, description="'Last, First' or an organisation")
+    roles: list[str] = Field(default_factory=list, description="e.g. dcite:Author")
+    orcid: str | None = Field(None, description="ORCID iD of a Person")
+    identifier: str | None = Field(None, description="raw identifier (ORCID, ROR, ...)")
+    affiliation: list[str] = Field(default_factory=list, description="affiliation names")
+    is_person: bool | None = Field(None, description="Person (true) or Organization (false)")
+    include_in_citation: bool | None = Field(None, description="includeInCitation")
+
+
+class AssetRow(Row):
+    """One row per (asset_id, dandiset_id, version)."""
+
+    asset_id: str = Field(description="the asset's UUID")
+    dandiset_id: str = Field(description="six-digit identifier")
+    version: str = Field(description="'draft' or a published id")
+    path: str = Field(description="path inside the Dandiset")
+    size: int | None = Field(None, description="bytes")
+    blob_id: str | None = Field(None, description="blob UUID (null for Zarr)")
+    zarr_id: str | None = Field(None, description="Zarr UUID (null for blobs)")
+    encoding_format: str | None = Field(None, description="MIME type, e.g. application/x-nwb")
+    created: datetime | None = Field(None, description="asset created (API)")
+    modified: datetime | None = Field(None, description="asset modified (API)")
+    sha256: str | None = Field(None, description="dandi:sha2-256 digest")
+    etag: str | None = Field(None, description="dandi-etag (S3 multipart md5)")
+    zarr_checksum: str | None = Field(None, description="dandi-zarr-checksum")
+    api_url: str | None = Field(None, description="download URL on the crawled API")
+    s3_url: str | None = Field(None, description="direct S3 URL from contentUrl")
+    subject_id: str | None = Field(None, description="BIDS sub- entity of the path, else metadata")
+    session_id: str | None = Field(None, description="BIDS ses- entity of the path, else metadata")
+    species: str | None = Field(None, description="species name as stored")
+    species_id: str | None = Field(None, description="NCBITaxon URI, normalised")
+    sex: str | None = Field(None, description="sex name, e.g. Male")
+    age: str | None = Field(None, description="raw ISO 8601 age value")
+    age_days: float | None = Field(None, description="age in days; ranges give the midpoint")
+    genotype: str | None = Field(None, description="genotype text (lists joined with '; ')")
+    strain: str | None = Field(None, description="strain name")
+    approach: list[str] = Field(default_factory=list, description="approach names")
+    measurement_technique: list[str] = Field(default_factory=list, description="technique names")
+    variable_measured: list[str] = Field(
+        default_factory=list, description="neurodata types (values)"
+    )
+    anatomy: list[str] = Field(default_factory=list, description="names from `about`")
+    session_start: datetime | None = Field(None, description="startDate of the Session")
+    schema_version: str | None = Field(None, description="metadata schemaVersion")
+    metadata_json: str = Field(description="the raw metadata, exactly as served")
+
+
+class CrawlErrorRow(Row):
+    """Something the crawl could not read; the rest of the row (or dandiset) was kept."""
+
+    dandiset_id: str | None = Field(None, description="the dandiset concerned")
+    version: str | None = Field(None, description="the version concerned")
+    asset_id: str | None = Field(None, description="the asset concerned")
+    stage: str = Field(description="dandiset, version_metadata or asset_metadata")
+    error: str = Field(description="what was wrong (API key scrubbed)")
+    at: datetime = Field(description="when it was recorded")
+
+
+TABLES: dict[str, type[Row]] = {
+    "dandisets": DandisetRow,
+    "versions": VersionRow,
+    "contributors": ContributorRow,
+    "assets": AssetRow,
+    "crawl_errors": CrawlErrorRow,
+}
+
+#: Tables written per dandiset (the dandisets table comes from the listing).
+PART_TABLES = ("versions", "contributors", "assets", "crawl_errors")
+
+
+def _arrow_type(annotation: Any) -> tuple[pa.DataType, bool]:
+    """(Arrow type, nullable) for a field annotation."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        inner, _ = _arrow_type(args[0])
+        return inner, True
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        inner, _ = _arrow_type(item)
+        return pa.list_(inner), False
+    simple: dict[Any, pa.DataType] = {
+        str: pa.string(),
+        int: pa.int64(),
+        float: pa.float64(),
+        bool: pa.bool_(),
+        datetime: pa.timestamp("us", tz="UTC"),
+    }
+    if annotation in simple:
+        return simple[annotation], False
+    raise TypeError(f"no Arrow type for {annotation!r}")
+
+
+def arrow_schema(model: type[Row]) -> pa.Schema:
+    """The Arrow schema of a row model (field descriptions kept as field metadata)."""
+    hints = typing.get_type_hints(model)
+    fields = []
+    for name, info in model.model_fields.items():
+        dtype, nullable = _arrow_type(hints[name])
+        meta = {b"description": info.description.encode()} if info.description else None
+        fields.append(pa.field(name, dtype, nullable=nullable, metadata=meta))
+    return pa.schema(fields, metadata={b"dandindex.tables_version": str(TABLES_VERSION).encode()})
+
+
+SCHEMAS: dict[str, pa.Schema] = {name: arrow_schema(model) for name, model in TABLES.items()}
+
+
+def describe(table: str) -> list[tuple[str, str, str]]:
+    """(column, type, description) for a table, for help texts and the README."""
+    model = TABLES[table]
+    schema = SCHEMAS[table]
+    return [
+        (
+            f.name,
+            str(f.type) + ("" if f.nullable else " not null"),
+            model.model_fields[f.name].description or "",
+        )
+        for f in schema
+    ]
+
+
+def markdown_tables() -> str:
+    """The README's table-schema section, generated from the models."""
+    out = []
+    for name, model in TABLES.items():
+        out.append(f"#### `{name}`\n\n{(model.__doc__ or '').strip()}\n")
+        out.append("| column | type | description |\n|---|---|---|")
+        for col, typ, desc in describe(name):
+            out.append(f"| `{col}` | {typ} | {desc} |")
+        out.append("")
+    return "\n".join(out)

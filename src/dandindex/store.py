@@ -1,0 +1,312 @@
+"""The index folder on disk: per-dandiset parts, atomic snapshots and the manifest.
+
+Layout::
+
+    <index>/manifest.json                 the current snapshot, row counts, per-dandiset stamps
+    <index>/snapshots/<crawl_id>/*.parquet one file per table (what readers query)
+    <index>/parts/<dandiset_id>/<key>/    per-dandiset tables of one listing stamp (immutable)
+    <index>/.lock                         held by the one crawl that may write
+
+A crawl writes each finished dandiset as a part (into a temporary folder, renamed into place),
+so an interrupted crawl keeps what it finished and its rerun skips it. At the end it merges the
+parts of every current dandiset into a new snapshot folder and switches `manifest.json` with an
+atomic rename: readers always see one complete snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dandindex.errors import CrawlError, IndexNotFoundError
+from dandindex.schemas import PART_TABLES, SCHEMAS, TABLES_VERSION
+
+MANIFEST = "manifest.json"
+COMPRESSION = "zstd"
+BATCH_ROWS = 5000
+
+
+def default_index_dir() -> Path:
+    """$DANDINDEX_INDEX, else ``<user data dir>/dandindex/index``."""
+    env = os.environ.get("DANDINDEX_INDEX")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dandindex", appauthor=False)) / "index"
+
+
+def resolve_index_dir(path: str | os.PathLike[str] | None) -> Path:
+    return Path(path).expanduser() if path else default_index_dir()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=False, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def stamp_key(stamp: dict[str, Any]) -> str:
+    text = json.dumps(stamp, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+class TableWriter:
+    """Rows (dicts) → one Parquet file in batches, so memory stays bounded."""
+
+    def __init__(self, path: Path, table: str) -> None:
+        self.path = path
+        self.schema = SCHEMAS[table]
+        self.rows = 0
+        self._buffer: list[dict[str, Any]] = []
+        self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
+            str(path), self.schema, compression=COMPRESSION
+        )
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._buffer.append(row)
+        if len(self._buffer) >= BATCH_ROWS:
+            self.flush()
+
+    def add_batch(self, batch: pa.RecordBatch) -> None:
+        self.flush()
+        assert self._writer is not None
+        self._writer.write_batch(batch)
+        self.rows += batch.num_rows
+
+    def flush(self) -> None:
+        if self._buffer and self._writer is not None:
+            self._writer.write_table(pa.Table.from_pylist(self._buffer, schema=self.schema))
+            self.rows += len(self._buffer)
+            self._buffer = []
+
+    def close(self) -> None:
+        self.flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        with open(self.path, "rb") as f:
+            os.fsync(f.fileno())
+
+
+class PartWriter:
+    """The tables of one dandiset, written to a temporary folder and renamed into place."""
+
+    def __init__(self, store: IndexStore, dandiset_id: str, key: str) -> None:
+        self.final = store.root / "parts" / dandiset_id / key
+        self.tmp = self.final.with_name(f".tmp-{key}-{os.getpid()}")
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir(parents=True)
+        self.tables = {t: TableWriter(self.tmp / f"{t}.parquet", t) for t in PART_TABLES}
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self.tables[table].add(row)
+
+    def commit(self, info: dict[str, Any]) -> dict[str, int]:
+        counts = {}
+        for name, w in self.tables.items():
+            w.close()
+            counts[name] = w.rows
+        write_json_atomic(self.tmp / "part.json", {**info, "rows": counts})
+        if self.final.exists():  # an identical part from an earlier run: keep the new one
+            shutil.rmtree(self.final)
+        os.rename(self.tmp, self.final)
+        _fsync_dir(self.final.parent)
+        return counts
+
+    def abort(self) -> None:
+        for w in self.tables.values():
+            with contextlib.suppress(Exception):
+                w.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class IndexStore:
+    """Reads and writes one index folder."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def manifest(self) -> dict[str, Any]:
+        if not self.exists():
+            raise IndexNotFoundError(
+                f"No index at {self.root} (no {MANIFEST}). Build one with "
+                f"`dandindex crawl --index {self.root}` or point --index/DANDINDEX_INDEX at one."
+            )
+        with open(self.manifest_path, encoding="utf-8") as f:
+            data: dict[str, Any] = json.load(f)
+        return data
+
+    def table_path(self, table: str, manifest: dict[str, Any] | None = None) -> Path:
+        m = manifest or self.manifest()
+        return self.root / m["snapshot"] / f"{table}.parquet"
+
+    def part_dir(self, dandiset_id: str, key: str) -> Path:
+        return self.root / "parts" / dandiset_id / key
+
+    def has_part(self, dandiset_id: str, key: str) -> bool:
+        return (self.part_dir(dandiset_id, key) / "part.json").is_file()
+
+    def part_info(self, dandiset_id: str, key: str) -> dict[str, Any]:
+        with open(self.part_dir(dandiset_id, key) / "part.json", encoding="utf-8") as f:
+            data: dict[str, Any] = json.load(f)
+        return data
+
+    # -- writing ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive right to write this index; a second crawl fails with a clear message."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CrawlError(
+                    f"Another crawl is writing to {self.root}; wait for it to finish "
+                    "(or use another --index)."
+                ) from None
+            try:
+                self._clean_temporaries()
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _clean_temporaries(self) -> None:
+        """Remove half-written parts and snapshots left by a killed crawl."""
+        for base in (self.root / "parts", self.root / "snapshots"):
+            if not base.is_dir():
+                continue
+            for p in base.rglob(".tmp-*"):
+                if p.is_dir():
+                    shutil.rmtree(p, ignore_errors=True)
+
+    def new_part(self, dandiset_id: str, key: str) -> PartWriter:
+        return PartWriter(self, dandiset_id, key)
+
+    def publish(
+        self,
+        *,
+        crawl_id: str,
+        dandiset_rows: list[dict[str, Any]],
+        parts: dict[str, str],
+        extra_errors: list[dict[str, Any]],
+        manifest: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Merge `parts` ({dandiset_id: key}) into a new snapshot and switch to it atomically."""
+        snapshots = self.root / "snapshots"
+        snapshots.mkdir(parents=True, exist_ok=True)
+        tmp = snapshots / f".tmp-{crawl_id}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        counts: dict[str, int] = {}
+        dw = TableWriter(tmp / "dandisets.parquet", "dandisets")
+        for row in sorted(dandiset_rows, key=lambda r: r["dandiset_id"]):
+            dw.add(row)
+        dw.close()
+        counts["dandisets"] = dw.rows
+        for table in PART_TABLES:
+            w = TableWriter(tmp / f"{table}.parquet", table)
+            for ds in sorted(parts):
+                path = self.part_dir(ds, parts[ds]) / f"{table}.parquet"
+                for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=BATCH_ROWS):
+                    w.add_batch(batch)
+            if table == "crawl_errors":
+                for row in extra_errors:
+                    w.add(row)
+            w.close()
+            counts[table] = w.rows
+        final = snapshots / crawl_id
+        os.rename(tmp, final)
+        _fsync_dir(snapshots)
+        manifest = {
+            **manifest,
+            "snapshot": f"snapshots/{crawl_id}",
+            "tables": {
+                t: {"file": f"snapshots/{crawl_id}/{t}.parquet", "rows": n}
+                for t, n in counts.items()
+            },
+            "row_counts": counts,
+        }
+        previous = self.manifest().get("snapshot") if self.exists() else None
+        write_json_atomic(self.manifest_path, manifest)
+        self._collect_garbage(keep_snapshots={manifest["snapshot"], previous}, parts=parts)
+        return manifest
+
+    def _collect_garbage(
+        self, *, keep_snapshots: Iterable[str | None], parts: dict[str, str]
+    ) -> None:
+        keep = {self.root / s for s in keep_snapshots if s}
+        for snap in (self.root / "snapshots").iterdir():
+            if snap not in keep and not snap.name.startswith(".tmp-"):
+                shutil.rmtree(snap, ignore_errors=True)
+        parts_root = self.root / "parts"
+        if parts_root.is_dir():
+            for ds_dir in parts_root.iterdir():
+                for part in ds_dir.iterdir():
+                    if parts.get(ds_dir.name) != part.name:
+                        shutil.rmtree(part, ignore_errors=True)
+                if not any(ds_dir.iterdir()):
+                    ds_dir.rmdir()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def manifest_base(api_url: str, options: dict[str, Any], started: datetime) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    from dandindex import __version__
+
+    def v(name: str) -> str | None:
+        try:
+            return version(name)
+        except Exception:  # pragma: no cover - missing distribution metadata
+            return None
+
+    return {
+        "format": "dandindex-index",
+        "tables_version": TABLES_VERSION,
+        "api_url": api_url,
+        "options": options,
+        "crawl_started": started.isoformat(),
+        "crawl_finished": now_utc().isoformat(),
+        "dandindex_version": __version__,
+        "dandi_version": v("dandi"),
+        "dandischema_version": v("dandischema"),
+    }
