@@ -392,7 +392,7 @@ def test_dandiset_subset_keeps_the_rest(own_server, archive_copy, tmp_path):
 
 def test_rows_match_the_pydantic_models(own_server, tmp_path):
     index = tmp_path / "idx"
-    crawl(own_server, index)
+    crawl(own_server, index, nwb=True, nwb_workers=2)
     for name, model in TABLES.items():
         rows = table(index, name)
         assert rows or name == "crawl_errors"

@@ -137,13 +137,92 @@ class CrawlErrorRow(Row):
     at: datetime = Field(description="when it was recorded")
 
 
+class NWBFileRow(Row):
+    """One row per NWB asset summarised (or that could not be): what is inside the file."""
+
+    asset_id: str = Field(description="the asset's UUID")
+    dandiset_id: str | None = Field(None, description="a dandiset the asset belongs to")
+    blob_id: str | None = Field(None, description="blob UUID (null for Zarr)")
+    sha256: str | None = Field(None, description="blob digest; summaries are keyed on it")
+    summary_key: str = Field(description="sha256, else etag, else blob/zarr id")
+    size: int | None = Field(None, description="file size in bytes")
+    nwb_version: str | None = Field(None, description="nwb_version as stored")
+    identifier: str | None = Field(None, description="NWBFile identifier")
+    session_description: str | None = None
+    session_start: str | None = Field(None, description="session_start_time as stored (text)")
+    institution: str | None = None
+    lab: str | None = None
+    experimenters: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    subject_id: str | None = None
+    species: str | None = Field(None, description="subject species as stored in the file")
+    sex: str | None = None
+    age: str | None = None
+    genotype: str | None = None
+    n_objects: int | None = Field(None, description="typed groups and datasets")
+    n_electrodes: int | None = Field(None, description="rows of the electrodes table")
+    n_units: int | None = Field(None, description="rows of Units tables")
+    n_rois: int | None = Field(None, description="rows of PlaneSegmentation tables")
+    n_imaging_planes: int | None = None
+    neurodata_types: list[str] = Field(
+        default_factory=list, description="distinct types in the file"
+    )
+    metadata_ranges: list[list[int]] = Field(
+        default_factory=list, description="[offset, length] byte ranges the metadata walk read"
+    )
+    links: str | None = Field(None, description="soft/external links (JSON), not followed")
+    bytes_read: int | None = Field(None, description="bytes fetched to summarise")
+    requests: int | None = Field(None, description="HTTP requests made to summarise")
+    seconds: float | None = Field(None, description="wall time to summarise")
+    error: str | None = Field(None, description="why the file could not be summarised")
+    summarized_at: datetime | None = Field(None, description="when the summary was made")
+
+
+class NWBObjectRow(Row):
+    """One row per typed group or dataset of an NWB file (root included, /specifications not)."""
+
+    asset_id: str = Field(description="the asset's UUID")
+    path: str = Field(description="HDF5 path, e.g. /acquisition/ElectricalSeries")
+    neurodata_type: str = Field(description="e.g. ElectricalSeries")
+    namespace: str | None = Field(None, description="e.g. core, hdmf-common, ndx-...")
+    base_types: list[str] = Field(default_factory=list, description="ancestors, nearest first")
+    parent_path: str | None = None
+    object_id: str | None = None
+    is_dataset: bool | None = None
+    shape: list[int] | None = Field(None, description="shape of the object's data")
+    dtype: str | None = None
+    chunks: list[int] | None = None
+    compression: str | None = None
+    unit: str | None = None
+    conversion: float | None = None
+    rate: float | None = Field(None, description="sampling rate (Hz) of a series")
+    starting_time: float | None = None
+    n_timestamps: int | None = None
+    n_rows: int | None = Field(None, description="rows of a table (length of id)")
+    description: str | None = Field(None, description="first 300 characters")
+
+
+class NWBLocationRow(Row):
+    """A location string (brain area) found in an NWB file, exactly as stored, with a count."""
+
+    asset_id: str = Field(description="the asset's UUID")
+    source: str = Field(description="electrodes, imaging_plane, intracellular_electrode or other")
+    object_path: str = Field(description="where it was found")
+    location: str = Field(description="the raw string")
+    count: int = Field(description="electrodes (or planes, electrodes) with this location")
+
+
 TABLES: dict[str, type[Row]] = {
     "dandisets": DandisetRow,
     "versions": VersionRow,
     "contributors": ContributorRow,
     "assets": AssetRow,
     "crawl_errors": CrawlErrorRow,
+    "nwb_files": NWBFileRow,
+    "nwb_objects": NWBObjectRow,
+    "nwb_locations": NWBLocationRow,
 }
+NWB_TABLES = ("nwb_files", "nwb_objects", "nwb_locations")
 
 #: Tables written per dandiset (the dandisets table comes from the listing).
 PART_TABLES = ("versions", "contributors", "assets", "crawl_errors")

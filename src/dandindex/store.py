@@ -225,6 +225,7 @@ class IndexStore:
         parts: dict[str, str],
         extra_errors: list[dict[str, Any]],
         manifest: dict[str, Any],
+        extra_tables: dict[str, Iterable[dict[str, Any]]] | None = None,
     ) -> dict[str, Any]:
         """Merge `parts` ({dandiset_id: key}) into a new snapshot and switch to it atomically."""
         snapshots = self.root / "snapshots"
@@ -248,6 +249,12 @@ class IndexStore:
             if table == "crawl_errors":
                 for row in extra_errors:
                     w.add(row)
+            w.close()
+            counts[table] = w.rows
+        for table, rows in (extra_tables or {}).items():
+            w = TableWriter(tmp / f"{table}.parquet", table)
+            for row in rows:
+                w.add(row)
             w.close()
             counts[table] = w.rows
         final = snapshots / crawl_id

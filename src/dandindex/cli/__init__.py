@@ -11,6 +11,7 @@ from dandindex import __version__
 from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
 from dandindex.cli.cmd_crawl import crawl
 from dandindex.cli.cmd_serve import serve_archive
+from dandindex.cli.cmd_summarize import summarize
 
 
 @click.group(cls=DandindexGroup, context_settings=CONTEXT_SETTINGS)
@@ -28,6 +29,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(crawl)
 cli.add_command(serve_archive)
+cli.add_command(summarize)
 
 
 def main(argv: list[str] | None = None) -> None:

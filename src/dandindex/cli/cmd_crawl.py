@@ -52,6 +52,23 @@ if TYPE_CHECKING:
 @click.option(
     "--timeout", default=60.0, show_default=True, type=float, help="Seconds per HTTP request."
 )
+@click.option(
+    "--nwb", is_flag=True, help="Also summarise what is inside every NWB file (streamed)."
+)
+@click.option(
+    "--nwb-workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="NWB files read in parallel.",
+)
+@click.option(
+    "--nwb-max-size",
+    default=None,
+    type=int,
+    metavar="BYTES",
+    help="Skip NWB files larger than this.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.pass_context
 def crawl(
@@ -65,12 +82,16 @@ def crawl(
     workers: int,
     full: bool,
     timeout: float,
+    nwb: bool,
+    nwb_workers: int,
+    nwb_max_size: int | None,
     quiet: bool,
 ) -> None:
     """Crawl a DANDI API into the local index (incremental and resumable).
 
     Only dandisets whose listing entry changed since the last crawl are read again; an
-    interrupted crawl keeps the dandisets it finished. DANDI_API_KEY authenticates (needed for
+    interrupted crawl keeps the dandisets it finished. --nwb also streams the HDF5 metadata of
+    every NWB asset not summarised before (keyed on its sha256) into nwb_* tables. DANDI_API_KEY authenticates (needed for
     --include-embargoed). Exits 1 if any dandiset failed (the others are kept).
 
     Example: dandindex crawl --api-url http://127.0.0.1:8000/api --index ./idx
@@ -90,6 +111,9 @@ def crawl(
         full=full,
         timeout=timeout,
         api_key=os.environ.get("DANDI_API_KEY") or None,
+        nwb=nwb,
+        nwb_workers=nwb_workers,
+        nwb_max_size=nwb_max_size,
     )
     bar = None
     if not quiet and sys.stderr.isatty():

@@ -46,6 +46,9 @@ class CrawlOptions:
     full: bool = False
     timeout: float = 60.0
     api_key: str | None = None
+    nwb: bool = False
+    nwb_workers: int = 8
+    nwb_max_size: int | None = None
 
     def public(self) -> dict[str, Any]:
         """What goes into the manifest (never the key)."""
@@ -55,6 +58,9 @@ class CrawlOptions:
             "include_embargoed": self.include_embargoed,
             "workers": self.workers,
             "full": self.full,
+            "nwb": self.nwb,
+            "nwb_workers": self.nwb_workers,
+            "nwb_max_size": self.nwb_max_size,
         }
 
 
@@ -69,6 +75,10 @@ class CrawlStats:
     assets: int = 0
     requests: int = 0
     errors: int = 0
+    nwb_total: int = 0
+    nwb_done: int = 0
+    nwb_failed: int = 0
+    nwb_bytes: int = 0
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -79,11 +89,17 @@ class CrawlStats:
                 setattr(self, k, getattr(self, k) + v)
 
     def summary(self) -> str:
+        nwb = (
+            f", {self.nwb_done} NWB files read ({self.nwb_failed} with errors, "
+            f"{self.nwb_bytes / 1e6:.1f} MB)"
+            if self.nwb_total
+            else ""
+        )
         return (
             f"{self.dandisets_total} dandisets ({self.dandisets_fetched} fetched, "
             f"{self.dandisets_unchanged} unchanged, {self.dandisets_failed} failed, "
-            f"{self.dandisets_removed} removed), {self.assets} assets read, "
-            f"{self.requests} requests, {self.errors} error rows, {self.seconds:.1f} s"
+            f"{self.dandisets_removed} removed), {self.assets} assets read{nwb}, "
+            f"{self.requests} API requests, {self.errors} error rows, {self.seconds:.1f} s"
         )
 
 
@@ -305,6 +321,7 @@ class Crawler:
             }
             for d in sorted(entries)
         }
+        extra = self._nwb_phase(parts)
         manifest["stats"] = {k: v for k, v in vars(self.stats).items() if not k.startswith("_")}
         self.store.publish(
             crawl_id=started.strftime("%Y%m%dT%H%M%S%fZ"),
@@ -312,7 +329,32 @@ class Crawler:
             parts=parts,
             extra_errors=failed_errors,
             manifest=manifest,
+            extra_tables=extra,
         )
+
+    def _nwb_phase(self, parts: dict[str, str]) -> dict[str, Any]:
+        """NWB summaries: cached ones always (no network), new ones only with --nwb."""
+        from dandindex.nwb.crawl import NWBOptions, nwb_assets, nwb_rows, run_summaries
+
+        assets = nwb_assets(self.store, parts)
+        options = NWBOptions(
+            workers=self.opts.nwb_workers,
+            max_size=self.opts.nwb_max_size,
+            timeout=min(self.opts.timeout, 60.0),
+            summarize=self.opts.nwb,
+        )
+
+        def progress(done: int, total: int) -> None:
+            self.stats.nwb_done, self.stats.nwb_total = done, total
+            self.progress(self.stats)
+
+        read: dict[str, int] = {}
+        summaries = run_summaries(
+            self.store, assets, self.api_url, options, self.opts.api_key, progress, read
+        )
+        self.stats.nwb_bytes, self.stats.nwb_failed = read["bytes"], read["failed"]
+        files, objects, locations = nwb_rows(self.store, assets, summaries)
+        return {"nwb_files": files, "nwb_objects": objects, "nwb_locations": locations}
 
     def _dandiset_row(self, entry: dict[str, Any], part: str | None) -> dict[str, Any]:
         problems: R.Problems = []

@@ -118,6 +118,7 @@ class Counters:
         self.requests: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.partial_bytes = 0  # body bytes of 206 (range) responses
 
     def add_request(self, endpoint: str) -> None:
         with self._lock:
@@ -127,15 +128,18 @@ class Counters:
         with self._lock:
             self.statuses[status] += 1
 
-    def add_bytes(self, endpoint: str, nbytes: int) -> None:
+    def add_bytes(self, endpoint: str, nbytes: int, partial: bool = False) -> None:
         with self._lock:
             self.bytes[endpoint] += nbytes
+            if partial:
+                self.partial_bytes += nbytes
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self.bytes.clear()
             self.statuses.clear()
+            self.partial_bytes = 0
 
     @property
     def total_requests(self) -> int:
@@ -153,6 +157,7 @@ class Counters:
                 "requests": dict(self.requests),
                 "bytes": dict(self.bytes),
                 "statuses": {str(k): v for k, v in self.statuses.items()},
+                "partial_bytes": self.partial_bytes,
             }
 
 
@@ -364,6 +369,7 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
         ("blob", r"/s3/blobs/[0-9a-f-]{3}/[0-9a-f-]{3}/(?P<blob>[^/]+)"),
         ("zarr_file", r"/s3/zarr/(?P<zarr>[^/]+)/(?P<key>.+)"),
         ("counters", r"/_dandindex/counters"),
+        ("zarr_files", r"/api/zarr/(?P<zarr>[^/]+)/files/"),
     ]
 ]
 
@@ -382,6 +388,12 @@ class _Handler(BaseHTTPRequestHandler):
     # Quiet: tests and benchmarks read counters, not logs.
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionResetError, BrokenPipeError):  # the client went away: not an error
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._serve(head=False)
@@ -430,6 +442,13 @@ class _Handler(BaseHTTPRequestHandler):
                 if params.get("reset"):
                     arch.counters.reset()
                 self._send_json(endpoint, 200, body, head=head)
+                return
+            if endpoint == "zarr_files" and parse_bool(params, "download", False):
+                key = params.get("prefix", "")
+                if self.archive.snapshot.zarr_path(match["zarr"], key) is None:
+                    raise not_found()
+                loc = f"{self.archive.url}/s3/zarr/{match['zarr']}/{key}"
+                self._send_raw(endpoint, 302, b"", {"Location": loc}, head=head)
                 return
             if endpoint == "download":
                 status, headers = self._download(match, params)
@@ -729,6 +748,35 @@ class _Handler(BaseHTTPRequestHandler):
         rewrite = self.archive.api_url if self.archive.content_urls == "local" else None
         return asset_item(rec, metadata=True, rewrite=rewrite)
 
+    def _api_zarr_files(self, match: re.Match[str], params: dict[str, str]) -> Any:
+        """The Zarr file listing: S3-style keys after a cursor, no count (like the real API)."""
+        base = self.archive.snapshot.root / "zarr" / match["zarr"]
+        if not base.is_dir():
+            raise not_found("No ZarrArchive matches the given query.")
+        prefix = params.get("prefix", "")
+        after = params.get("after", "")
+        try:
+            limit = max(0, min(1000, int(params.get("limit", 1000))))
+        except ValueError:
+            raise HTTPError(400, {"limit": ["A valid integer is required."]}) from None
+        keys = sorted(p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+        keys = [k for k in keys if k.startswith(prefix) and k > after]
+        page = keys[:limit]
+        results = [
+            {
+                "Key": k,
+                "LastModified": "2024-01-01T00:00:00Z",
+                "ETag": "",
+                "Size": (base / k).stat().st_size,
+            }
+            for k in page
+        ]
+        nxt = None
+        if len(keys) > limit and page:
+            q = urlencode({"prefix": prefix, "after": page[-1], "limit": limit})
+            nxt = self._absolute(urlsplit(self.path).path + "?" + q)
+        return {"next": nxt, "results": results}
+
     def _download(self, match: re.Match[str], params: dict[str, str]) -> tuple[int, dict[str, str]]:
         _, rec = self._asset(match)
         if rec.blob is None:
@@ -795,7 +843,7 @@ class _Handler(BaseHTTPRequestHandler):
                         piece = f.read(min(chunk, remaining))
                         if not piece:
                             break
-                        self.archive.counters.add_bytes(endpoint, len(piece))
+                        self.archive.counters.add_bytes(endpoint, len(piece), partial=status == 206)
                         self.wfile.write(piece)
                         remaining -= len(piece)
                         if slow is not None:

@@ -1,0 +1,77 @@
+"""`dandindex summarize`: one NWB file's summary, without an index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from dandindex.cli.base import CONTEXT_SETTINGS
+
+
+def _tree(summary: dict[str, Any]) -> str:
+    f = summary["file"]
+    lines = []
+    if f.get("error"):
+        lines.append(f"error: {f['error']}")
+    head = ", ".join(
+        f"{k}={f[k]}"
+        for k in ("nwb_version", "identifier", "n_objects", "n_electrodes", "n_units", "n_rois")
+        if f.get(k) is not None
+    )
+    lines.append(head or "(no NWB summary)")
+    for o in sorted(summary["objects"], key=lambda o: o["path"]):
+        depth = 0 if o["path"] == "/" else o["path"].count("/")
+        bits = [f"{o['path'].rsplit('/', 1)[-1] or '/'}  [{o['neurodata_type']}]"]
+        if o.get("shape"):
+            bits.append(f"shape={tuple(o['shape'])}")
+        if o.get("dtype"):
+            bits.append(str(o["dtype"]))
+        if o.get("unit"):
+            bits.append(f"unit={o['unit']}")
+        if o.get("rate"):
+            bits.append(f"rate={o['rate']:g} Hz")
+        if o.get("n_rows") is not None:
+            bits.append(f"rows={o['n_rows']}")
+        lines.append("  " * depth + " ".join(bits))
+    for loc in summary["locations"]:
+        lines.append(
+            f"location [{loc['source']}] {loc['location']!r} x{loc['count']}  ({loc['object_path']})"
+        )
+    if f.get("bytes_read") is not None:
+        lines.append(
+            f"read {f['bytes_read']} bytes in {f.get('requests')} requests, {f.get('seconds')} s"
+        )
+    return "\n".join(lines)
+
+
+@click.command("summarize", context_settings=CONTEXT_SETTINGS)
+@click.argument("source")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "tree"]),
+    default=None,
+    help="json (default when piped) or tree (default on a terminal).",
+)
+def summarize(source: str, fmt: str | None) -> None:
+    """Summarise one NWB file (local path, NWB-Zarr folder or http(s) URL) without an index.
+
+    Reads only the HDF5 metadata (streamed with range requests for URLs): neurodata types,
+    paths, shapes, units, rates, counts and brain-area locations. Exits 1 if the file could
+    not be summarised (the reason is printed).
+
+    Example: dandindex summarize https://api.dandiarchive.org/api/assets/<asset_id>/download/
+    """
+    from dandindex.nwb.summary import summarize as run
+
+    result = run(source)
+    fmt = fmt or ("tree" if sys.stdout.isatty() else "json")
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=1, default=str))
+    else:
+        click.echo(_tree(result))
+    if result["file"].get("error"):
+        raise SystemExit(1)

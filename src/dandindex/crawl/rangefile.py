@@ -1,0 +1,358 @@
+"""A read-only file-like object over HTTP range requests, tuned for HDF5 metadata.
+
+h5py reads HDF5 metadata in many small, scattered reads. `RangeFile` keeps a bounded cache of
+small aligned blocks, fetches only the blocks a read is missing (adjacent ones coalesced into
+one request, separate runs fetched concurrently), reads ahead a little, and lets a caller
+*prefetch* many ranges in one concurrent burst (used to fetch every child object header of a
+group at once). One `requests.Session` with keep-alive, retries on 429/5xx/connection errors
+(honouring ``Retry-After``), a timeout, and one redirect followed once (the DANDI API's
+``/download/`` 302 to the blob URL). It records which blocks were used, so a later open can
+fetch exactly those up front.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class RangeReadError(OSError):
+    """A range could not be read (after retries); the message says which and why."""
+
+
+@dataclass
+class RangeStats:
+    requests: int = 0
+    bytes: int = 0
+    retries: int = 0
+    seconds_waiting: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, nbytes: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes += nbytes
+
+
+def coalesce(blocks: Iterable[int], gap: int = 0) -> list[tuple[int, int]]:
+    """Sorted block numbers → ``[(first, last)]`` runs, merging runs `gap` blocks apart."""
+    runs: list[tuple[int, int]] = []
+    for b in sorted(set(blocks)):
+        if runs and b <= runs[-1][1] + 1 + gap:
+            runs[-1] = (runs[-1][0], b)
+        else:
+            runs.append((b, b))
+    return runs
+
+
+class RangeFile(io.RawIOBase):
+    """Random access to a remote file by HTTP range requests, with a block cache.
+
+    `block_size`: cache granularity (bytes). `readahead`: extra blocks fetched after a read
+    that missed the cache. `first_read`: bytes fetched by the request that opens the file
+    (it also learns the size and the final URL). `gap`: missing runs at most this many blocks
+    apart are fetched as one request. `max_cache`: bytes kept (least recently used dropped).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        session: requests.Session | None = None,
+        block_size: int = 4096,
+        readahead: int = 2,
+        max_readahead: int = 16,
+        readbehind: bool = True,
+        budget: float = 1.9,
+        whole_below: int = 49152,
+        first_read: int = 16384,
+        gap: int = 1,
+        max_cache: int = 64 << 20,
+        timeout: float = 30.0,
+        retries: int = 6,
+        workers: int = 16,
+        size: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.session = session or requests.Session()
+        self._own_session = session is None
+        self.block_size = block_size
+        self.readahead = readahead
+        self.min_readahead = readahead
+        self.max_readahead = max_readahead
+        self.readbehind = readbehind
+        self.budget = budget
+        self._fetched = 0  # blocks fetched so far
+        self._speculative: set[int] = set()  # fetched ahead, not yet used
+        self._last_speculative: set[int] = set()
+        self.gap = gap
+        self.max_cache = max_cache
+        self.timeout = timeout
+        self.retries = retries
+        self.headers = dict(headers or {})
+        self.stats = RangeStats()
+        self.used: set[int] = set()  # blocks a read actually needed
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pos = 0
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="range")
+        self.size = size if size is not None else -1
+        if first_read > 0 or self.size < 0:
+            self._open(max(first_read, block_size))
+            if 0 < self.size <= whole_below:  # a tiny file is mostly metadata: take it all
+                self.prefetch([(0, self.size)])
+
+    # -- io.RawIOBase -------------------------------------------------------------
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            self._pos = offset
+        elif whence == io.SEEK_CUR:
+            self._pos += offset
+        elif whence == io.SEEK_END:
+            self._pos = self.size + offset
+        else:  # pragma: no cover - io contract
+            raise ValueError(f"bad whence {whence}")
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), max(0, self.size - self._pos))
+        if n <= 0:
+            return 0
+        data = self.pread(self._pos, n)
+        view[:n] = data
+        self._pos += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.size - self._pos
+        n = min(size, max(0, self.size - self._pos))
+        if n <= 0:
+            return b""
+        data = self.pread(self._pos, n)
+        self._pos += n
+        return data
+
+    def close(self) -> None:
+        if not self.closed:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._own_session:
+                self.session.close()
+        super().close()
+
+    # -- reading -------------------------------------------------------------------
+
+    def pread(self, offset: int, length: int) -> bytes:
+        """`length` bytes at `offset`, fetching the missing blocks (plus read-ahead)."""
+        bs = self.block_size
+        first, last = offset // bs, (offset + length - 1) // bs
+        wanted = range(first, last + 1)
+        self.used.update(wanted)
+        if self._speculative.intersection(wanted):
+            # read-ahead paid off: metadata is clustered here, read further next time
+            self._speculative.difference_update(wanted)
+            self.readahead = min(self.max_readahead, self.readahead * 2)
+        missing = [b for b in wanted if b not in self._blocks]
+        if missing:
+            if self._last_speculative and not (self._last_speculative & self.used):
+                self.readahead = max(self.min_readahead, self.readahead // 2)
+            top = (self.size - 1) // bs
+            behind = self.readahead // 2 if self.readbehind else 0
+            ahead = [
+                b
+                for b in range(last + 1, min(top, last + self.readahead) + 1)
+                if b not in self._blocks
+            ]
+            back = [b for b in range(max(0, first - behind), first) if b not in self._blocks]
+            extra = _interleave(ahead, back)
+            # budget: speculative blocks never take the total past `budget` x the blocks used,
+            # so a walk never fetches more than about that multiple of what it needs
+            room = int(self.budget * len(self.used)) - (self._fetched + len(missing))
+            extra = extra[: max(0, room)]
+            self._last_speculative = set(extra)
+            self._speculative.update(extra)
+            self._fetch_blocks(missing + extra)
+        with self._lock:
+            parts = []
+            for b in wanted:
+                block = self._blocks[b]
+                self._blocks.move_to_end(b)
+                parts.append(block)
+        data = b"".join(parts)
+        start = offset - first * bs
+        return data[start : start + length]
+
+    def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Fetch every block of ``[(offset, length)]`` now, in one concurrent burst."""
+        bs = self.block_size
+        blocks: set[int] = set()
+        for offset, length in ranges:
+            if offset < 0 or offset >= self.size or length <= 0:
+                continue
+            end = min(self.size, offset + length) - 1
+            blocks.update(range(offset // bs, end // bs + 1))
+        self._fetch_blocks([b for b in blocks if b not in self._blocks])
+
+    def used_ranges(self) -> list[tuple[int, int]]:
+        """The byte ranges reads needed, as ``[(offset, length)]`` (coalesced)."""
+        bs = self.block_size
+        return [
+            (a * bs, min(self.size, (b + 1) * bs) - a * bs) for a, b in coalesce(self.used, gap=0)
+        ]
+
+    def _fetch_blocks(self, blocks: list[int]) -> None:
+        runs: list[tuple[int, int]] = []
+        for a, b in coalesce(blocks, gap=0):
+            # bridge a small gap only when none of its blocks is cached (never fetch twice)
+            if (
+                runs
+                and a - runs[-1][1] - 1 <= self.gap
+                and not any(g in self._blocks for g in range(runs[-1][1] + 1, a))
+            ):
+                runs[-1] = (runs[-1][0], b)
+            else:
+                runs.append((a, b))
+        if not runs:
+            return
+        if len(runs) == 1:
+            self._fetch_run(*runs[0])
+            return
+        for fut in [self._pool.submit(self._fetch_run, a, b) for a, b in runs]:
+            fut.result()
+
+    def _fetch_run(self, first: int, last: int) -> None:
+        bs = self.block_size
+        start = first * bs
+        end = min(self.size, (last + 1) * bs) - 1
+        data = self._get(start, end)
+        with self._lock:
+            self._fetched += last - first + 1
+            for i, b in enumerate(range(first, last + 1)):
+                self._blocks[b] = data[i * bs : (i + 1) * bs]
+                self._blocks.move_to_end(b)
+            while len(self._blocks) * bs > self.max_cache:
+                self._blocks.popitem(last=False)
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    def _open(self, nbytes: int) -> None:
+        """First request: follow the redirect once, learn the size, keep the first bytes."""
+        bs = self.block_size
+        want = ((nbytes + bs - 1) // bs) * bs
+        response = self._request(0, want - 1, allow_redirects=True)
+        self.url = response.url  # the final (blob) URL: later reads skip the redirect
+        total = _total_size(response)
+        data = response.content
+        if total is None:
+            if response.status_code == 200:
+                total = len(data)
+            else:
+                raise RangeReadError(f"{self.url}: the server did not say how large the file is")
+        self.size = total
+        data = data[:want]
+        with self._lock:
+            for i in range(0, len(data), bs):
+                self._blocks[i // bs] = data[i : i + bs]
+            self._fetched += (len(data) + bs - 1) // bs
+
+    def _get(self, start: int, end: int) -> bytes:
+        response = self._request(start, end, allow_redirects=False)
+        data = response.content
+        if response.status_code == 200:  # server ignored the range: take our slice
+            data = data[start : end + 1]
+        if len(data) != end - start + 1:
+            raise RangeReadError(
+                f"{self.url}: asked for bytes {start}-{end}, got {len(data)} bytes (truncated file?)"
+            )
+        return data
+
+    def _request(self, start: int, end: int, *, allow_redirects: bool) -> requests.Response:
+        headers = {**self.headers, "Range": f"bytes={start}-{end}"}
+        delay = 0.25
+        last_error: str = ""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.session.get(
+                    self.url, headers=headers, timeout=self.timeout, allow_redirects=allow_redirects
+                )
+            except (requests.ConnectionError, requests.Timeout) as e:
+                last_error = f"{type(e).__name__}: {e}"
+            else:
+                self.stats.add(len(response.content))
+                if response.status_code in (200, 206):
+                    return response
+                if response.status_code == 416:
+                    raise RangeReadError(
+                        f"{self.url}: bytes {start}-{end} are beyond the end of the file (416)"
+                    )
+                if response.status_code not in RETRY_STATUSES:
+                    raise RangeReadError(
+                        f"{self.url}: HTTP {response.status_code} reading bytes {start}-{end}"
+                    )
+                last_error = f"HTTP {response.status_code}"
+                wait = _retry_after(response)
+                if wait is not None:
+                    delay = max(delay, wait)
+            if attempt < self.retries:
+                self.stats.retries += 1
+                self.stats.seconds_waiting += delay
+                time.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        raise RangeReadError(
+            f"{self.url}: giving up on bytes {start}-{end} after {self.retries + 1} tries ({last_error})"
+        )
+
+
+def _interleave(a: list[int], b: list[int]) -> list[int]:
+    out: list[int] = []
+    for i in range(max(len(a), len(b))):
+        out += a[i : i + 1] + b[i : i + 1]
+    return out
+
+
+def _total_size(response: requests.Response) -> int | None:
+    cr = response.headers.get("Content-Range")
+    if cr and "/" in cr:
+        total = cr.rsplit("/", 1)[1].strip()
+        if total.isdigit():
+            return int(total)
+    if response.status_code == 200 and response.headers.get("Content-Length", "").isdigit():
+        return int(response.headers["Content-Length"])
+    return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
