@@ -257,6 +257,9 @@ class IndexStore:
                 w.add(row)
             w.close()
             counts[table] = w.rows
+        from dandindex.search import write_facets
+
+        write_facets(tmp)
         final = snapshots / crawl_id
         os.rename(tmp, final)
         _fsync_dir(snapshots)

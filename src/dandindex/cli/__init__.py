@@ -10,7 +10,10 @@ import click
 from dandindex import __version__
 from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
 from dandindex.cli.cmd_crawl import crawl
+from dandindex.cli.cmd_query import query
+from dandindex.cli.cmd_search import search
 from dandindex.cli.cmd_serve import serve_archive
+from dandindex.cli.cmd_sql import info, schema, sql, tables
 from dandindex.cli.cmd_summarize import summarize
 
 
@@ -30,6 +33,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(crawl)
 cli.add_command(serve_archive)
 cli.add_command(summarize)
+for _cmd in (sql, tables, schema, info, query, search):
+    cli.add_command(_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

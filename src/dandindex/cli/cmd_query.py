@@ -1,0 +1,70 @@
+"""`dandindex query list|run`: named queries (queries/*.sql)."""
+
+from __future__ import annotations
+
+import click
+
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.cmd_sql import parse_params
+from dandindex.cli.output import emit, output_options
+
+
+@click.group("query", context_settings=CONTEXT_SETTINGS)
+def query() -> None:
+    """Named queries: the .sql files shipped in queries/ and in your own queries folder.
+
+    Example: dandindex query run changed_since --param since=2024-01-01
+    """
+
+
+@query.command("list", context_settings=CONTEXT_SETTINGS)
+@output_options
+def list_queries(fmt: str | None, limit: int | None, out: str | None) -> None:
+    """List named queries with their descriptions and parameters.
+
+    Example: dandindex query list --format table
+    """
+    import pyarrow as pa
+
+    from dandindex import queries
+
+    qs = sorted(queries.load().values(), key=lambda q: q.name)
+    emit(
+        pa.table(
+            {
+                "name": [q.name for q in qs],
+                "description": [q.description for q in qs],
+                "params": [", ".join(q.params) for q in qs],
+                "file": [str(q.path) for q in qs],
+            }
+        ),
+        fmt,
+        limit,
+        out,
+    )
+
+
+@query.command("run", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
+)
+@index_option
+@output_options
+def run_query(
+    name: str,
+    params: tuple[str, ...],
+    index_dir: str | None,
+    fmt: str | None,
+    limit: int | None,
+    out: str | None,
+) -> None:
+    """Run a named query on the index.
+
+    Example: dandindex query run largest_nwb_files --param top=5 --format table
+    """
+    from dandindex import queries
+    from dandindex.index import Index
+
+    with Index(index_dir) as idx:
+        emit(queries.run(idx, name, parse_params(params)), fmt, limit, out)

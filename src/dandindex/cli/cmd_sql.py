@@ -1,0 +1,120 @@
+"""`dandindex sql`, `tables`, `schema`, `info`: the index through DuckDB."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.output import emit, output_options
+
+
+def parse_params(values: tuple[str, ...]) -> dict[str, object]:
+    """``name=value`` pairs; numbers become numbers, everything else stays text."""
+    out: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not name=value", param_hint="--param")
+        parsed: object = value
+        for cast in (int, float):
+            try:
+                parsed = cast(value)
+                break
+            except ValueError:
+                continue
+        out[name] = parsed
+    return out
+
+
+@click.command("sql", context_settings=CONTEXT_SETTINGS)
+@click.argument("query")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
+)
+@index_option
+@output_options
+def sql(
+    query: str,
+    params: tuple[str, ...],
+    index_dir: str | None,
+    fmt: str | None,
+    limit: int | None,
+    out: str | None,
+) -> None:
+    """Run one read-only SQL query (DuckDB) on the index; QUERY '-' reads stdin.
+
+    Tables: dandisets, versions, contributors, assets, crawl_errors, nwb_files, nwb_objects,
+    nwb_locations. Statements that write are refused.
+
+    Example: dandindex sql "SELECT species, count(*) n FROM assets GROUP BY 1 ORDER BY n DESC"
+    """
+    from dandindex.index import Index
+
+    text = sys.stdin.read() if query == "-" else query
+    with Index(index_dir) as idx:
+        emit(idx.sql(text, parse_params(params)), fmt, limit, out)
+
+
+@click.command("tables", context_settings=CONTEXT_SETTINGS)
+@index_option
+@output_options
+def tables(index_dir: str | None, fmt: str | None, limit: int | None, out: str | None) -> None:
+    """List the index's tables with their row counts.
+
+    Example: dandindex tables --format table
+    """
+    import pyarrow as pa
+
+    from dandindex.index import Index
+
+    with Index(index_dir) as idx:
+        counts = idx.info()["row_counts"]
+        names = idx.tables()
+        emit(pa.table({"table": names, "rows": [counts.get(n) for n in names]}), fmt, limit, out)
+
+
+@click.command("schema", context_settings=CONTEXT_SETTINGS)
+@click.argument("table")
+@index_option
+@output_options
+def schema(
+    table: str, index_dir: str | None, fmt: str | None, limit: int | None, out: str | None
+) -> None:
+    """Columns of one table: name, type, description.
+
+    Example: dandindex schema assets --format table
+    """
+    import pyarrow as pa
+
+    from dandindex.index import Index
+
+    with Index(index_dir) as idx:
+        cols = idx.schema(table)
+    emit(
+        pa.table(
+            {
+                "column": [c[0] for c in cols],
+                "type": [c[1] for c in cols],
+                "description": [c[2] for c in cols],
+            }
+        ),
+        fmt,
+        limit,
+        out,
+    )
+
+
+@click.command("info", context_settings=CONTEXT_SETTINGS)
+@index_option
+def info(index_dir: str | None) -> None:
+    """What the index holds: where it was crawled from, when, row counts, versions.
+
+    Example: dandindex info --index ./idx
+    """
+    from dandindex.index import Index
+
+    with Index(index_dir) as idx:
+        click.echo(json.dumps(idx.info(), indent=1, default=str))

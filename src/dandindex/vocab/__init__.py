@@ -1,0 +1,1 @@
+"""Vocabularies that make search understand the field: species, modalities, brain areas."""

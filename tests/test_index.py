@@ -1,0 +1,404 @@
+"""The query layer: Index, SQL, named queries and faceted search, on real crawled indexes."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from dandindex import queries
+from dandindex.cli import cli
+from dandindex.crawl import Crawler, CrawlOptions
+from dandindex.errors import DandindexError, IndexNotFoundError
+from dandindex.index import Index, QueryError
+
+from helpers import is_embargoed, read_folder
+
+MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
+
+
+@pytest.fixture(scope="module")
+def index_dir(server, tmp_path_factory):
+    """The generated archive crawled with NWB summaries."""
+    path = tmp_path_factory.mktemp("query-index")
+    Crawler(
+        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
+    ).run()
+    return path
+
+
+@pytest.fixture
+def idx(index_dir):
+    with Index(index_dir) as i:
+        yield i
+
+
+def _taxon(meta: dict) -> str | None:
+    parts = meta.get("wasAttributedTo")
+    if isinstance(parts, list) and parts and isinstance(parts[0], dict):
+        sp = parts[0].get("species")
+        if isinstance(sp, dict) and isinstance(sp.get("identifier"), (str, int)):
+            # an int identifier (broken metadata) is still a taxon id
+            return (
+                "http://purl.obolibrary.org/obo/NCBITaxon_"
+                + str(sp["identifier"]).rsplit("_", 1)[-1]
+            )
+    return None
+
+
+def test_missing_index_names_the_path(tmp_path):
+    with pytest.raises(IndexNotFoundError, match=str(tmp_path / "nope")):
+        Index(tmp_path / "nope")
+
+
+def test_sql_counts_and_params(idx):
+    counts = idx.info()["row_counts"]
+    for table in idx.tables():
+        assert idx.sql(f"SELECT count(*) AS n FROM {table}").rows()[0]["n"] == counts[table]
+    some = idx.sql("SELECT dandiset_id FROM dandisets LIMIT 1").rows()[0]["dandiset_id"]
+    got = idx.sql("SELECT count(*) AS n FROM assets WHERE dandiset_id = $d", {"d": some}).rows()[0][
+        "n"
+    ]
+    assert got == sum(
+        1 for _ in idx.sql("SELECT 1 FROM assets WHERE dandiset_id = ?", [some]).rows()
+    )
+    df = idx.sql("SELECT * FROM dandisets").to_pandas()
+    assert len(df) == counts["dandisets"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE x AS SELECT 1",
+        "COPY (SELECT 1) TO '/tmp/dandindex-should-not-exist.csv'",
+        "ATTACH 'evil.db'",
+        "DROP VIEW assets",
+        "INSTALL httpfs",
+        "SELECT 1; SELECT 2",
+        "SET threads = 1",
+    ],
+)
+def test_sql_refuses_anything_that_writes(idx, statement):
+    with pytest.raises(QueryError):
+        idx.sql(statement)
+    assert not Path("/tmp/dandindex-should-not-exist.csv").exists()
+    assert idx.sql("SELECT count(*) AS n FROM assets").rows()[0]["n"] > 0
+
+
+def test_schema_and_info(idx, server):
+    cols = [c[0] for c in idx.schema("assets")]
+    assert cols[:4] == ["asset_id", "dandiset_id", "version", "path"]
+    with pytest.raises(DandindexError, match="assets"):
+        idx.schema("asets")
+    info = idx.info()
+    assert info["api_url"] == server.api_url and info["row_counts"]["assets"] > 0
+
+
+# ----------------------------------------------------------------------------- CLI output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "parquet"])
+def test_sql_command_every_format(index_dir, fmt, tmp_path):
+    q = "SELECT dandiset_id, asset_count FROM dandisets ORDER BY dandiset_id"
+    with Index(index_dir) as i:
+        want = i.sql(q).rows()
+    args = ["sql", q, "--index", str(index_dir), "--format", fmt]
+    if fmt == "parquet":
+        args += ["--out", str(tmp_path / "o.parquet")]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    if fmt == "json":
+        assert json.loads(r.output) == want
+    elif fmt == "jsonl":
+        assert [json.loads(line) for line in r.output.splitlines()] == want
+    elif fmt == "csv":
+        lines = r.output.splitlines()
+        assert lines[0] == "dandiset_id,asset_count" and len(lines) == len(want) + 1
+        assert lines[1] == f"{want[0]['dandiset_id']},{want[0]['asset_count']}"
+    elif fmt == "parquet":
+        assert pq.read_table(tmp_path / "o.parquet").to_pylist() == want
+    else:
+        assert r.output.splitlines()[0].split() == ["dandiset_id", "asset_count"]
+        assert len(r.output.splitlines()) == len(want) + 2
+
+
+def test_limit_says_so_on_stderr_and_stdin_and_params(index_dir):
+    r = CliRunner().invoke(
+        cli,
+        [
+            "sql",
+            "SELECT * FROM assets",
+            "--index",
+            str(index_dir),
+            "--format",
+            "json",
+            "--limit",
+            "2",
+        ],
+    )
+    assert r.exit_code == 0
+    assert "showing the first 2 rows" in r.stderr
+    assert len(json.loads(r.stdout)) == 2
+    r = CliRunner().invoke(
+        cli,
+        ["sql", "-", "--index", str(index_dir), "--format", "jsonl", "--param", "n=3"],
+        input="SELECT range AS i FROM range($n)",
+    )
+    assert [json.loads(x)["i"] for x in r.stdout.splitlines()] == [0, 1, 2]
+    bad = CliRunner().invoke(cli, ["sql", "DELETE FROM assets", "--index", str(index_dir)])
+    assert bad.exit_code == 1 and "read-only" in bad.output
+
+
+def test_commands_without_an_index_say_what_to_do(tmp_path):
+    r = CliRunner().invoke(cli, ["tables", "--index", str(tmp_path / "none")])
+    assert r.exit_code == 1 and "dandindex crawl" in r.output
+
+
+# ----------------------------------------------------------------------------- named queries
+
+NAMES = sorted(queries.load())
+
+
+def test_at_least_ten_named_queries_with_descriptions():
+    assert len(NAMES) >= 10
+    assert all(q.description for q in queries.load().values())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_named_query_runs(idx, name):
+    result = queries.run(idx, name, {"since": "2020-01-01"})
+    assert result.columns
+
+
+def test_named_query_results_match_the_sources(idx, generated):
+    folder = read_folder(generated.root)
+    visible = {k: d for k, d in folder.items() if not is_embargoed(d["draft"])}
+    unpublished = {r["dandiset_id"] for r in queries.run(idx, "unpublished_dandisets", {}).rows()}
+    assert unpublished == {k for k, d in visible.items() if not d["versions"]}
+    per = {
+        (r["dandiset_id"], r["version"]): r["assets"]
+        for r in queries.run(idx, "assets_per_dandiset", {}).rows()
+    }
+    for k, d in visible.items():
+        if d["assets"]:
+            assert per[(k, "draft")] == len(d["assets"])
+    types = {
+        r["neurodata_type"]: r["files"] for r in queries.run(idx, "neurodata_types", {}).rows()
+    }
+    objects = pa.Table.from_pylist(
+        idx.sql("SELECT asset_id, neurodata_type FROM nwb_objects").rows()
+    )
+    want = Counter(
+        t for _, t in {(r["asset_id"], r["neurodata_type"]) for r in objects.to_pylist()}
+    )
+    assert types == dict(want)
+    ophys = queries.run(idx, "ophys_visual_cortex", {}).rows()
+    ophys_file = next(aid for aid, a in generated.nwb_assets.items() if a.modality == "ophys")
+    assert ophys_file in {r["asset_id"] for r in ophys}
+    areas = {r["area"]: r for r in queries.run(idx, "areas_most_units", {}).rows()}
+    assert areas["CA1"]["units"] == 8 and areas["CA1"]["electrodes"] == 6
+    assert queries.run(idx, "changed_since", {"since": "2999-01-01"}).rows() == []
+    with pytest.raises(DandindexError, match="since"):
+        queries.run(idx, "changed_since", {})
+
+
+def test_user_queries_folder(tmp_path, monkeypatch, idx):
+    (tmp_path / "mine.sql").write_text("-- name: mine\n-- description: mine\nSELECT $x AS x\n")
+    monkeypatch.setenv("DANDINDEX_QUERIES", str(tmp_path))
+    assert queries.run(idx, "mine", {"x": 5}).rows() == [{"x": 5}]
+    r = CliRunner().invoke(cli, ["query", "list", "--format", "json"])
+    assert "mine" in {q["name"] for q in json.loads(r.output)}
+
+
+# ----------------------------------------------------------------------------- search
+
+
+def test_species_synonyms_match_on_taxon(idx, generated):
+    folder = read_folder(generated.root)
+    want = {
+        (a["asset_id"], k)
+        for k, d in folder.items()
+        if not is_embargoed(d["draft"])
+        for a in d["assets"]
+        if _taxon(a["metadata"]) == MOUSE
+    }
+    results = []
+    for term in ["mouse", "Mus musculus", "10090", "NCBITaxon_10090", MOUSE, "house mouse"]:
+        rows = idx.search(species=term, dandiset=None).rows()
+        results.append({(r["asset_id"], r["dandiset_id"]) for r in rows if r["version"] == "draft"})
+    assert all(r == results[0] for r in results)
+    assert results[0] == want and want
+
+
+def test_modalities_respect_the_type_hierarchy(idx, generated):
+    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
+
+    def found(**kw):
+        return {r["asset_id"] for r in idx.search(**kw).rows()}
+
+    assert ids["ecephys"] in found(modality="ecephys")
+    assert ids["icephys"] in found(modality="icephys") and ids["icephys"] not in found(
+        type="ElectricalSeries"
+    )
+    assert ids["ophys"] in found(modality="ophys") and ids["ophys"] not in found(
+        modality="ecephys", type="NWBFile"
+    )
+    assert ids["icephys"] in found(type="PatchClampSeries")
+    assert set(ids.values()) <= found(type="TimeSeries")
+    assert found(modality="ephys") == found(modality="ecephys")  # alias
+
+
+def test_brain_area_hierarchy_synonyms_and_raw_text(idx, generated):
+    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
+
+    def found(*areas):
+        return {r["asset_id"] for r in idx.search(area=list(areas)).rows()}
+
+    vis = found("VIS")
+    assert {ids["ecephys"], ids["ophys"]} <= vis
+    assert found("visual areas") == vis
+    assert found("V1") == found("VISp") >= {ids["ophys"]}
+    assert ids["ecephys"] in found("hippocampus") and ids["ophys"] not in found("hippocampus")
+    assert found("CA1") == {ids["ecephys"]}
+    assert ids["icephys"] in found("MOp") and ids["icephys"] in found("Isocortex")
+    assert found("depth") == {ids["ecephys"]}  # raw text of "area: VISp, depth: 175"
+    assert found("CA1", "MOp") == found("CA1") | found("MOp")  # repeating a facet ORs
+
+
+def test_counts_rates_sizes_and_levels(idx, generated):
+    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
+    assert {r["asset_id"] for r in idx.search(min_units=5).rows()} == {ids["ecephys"]}
+    assert {r["asset_id"] for r in idx.search(min_electrodes=17).rows()} == set()
+    fast = {r["asset_id"] for r in idx.search(rate_min=10000).rows()}
+    assert fast == {ids["ecephys"], ids["icephys"]}
+    assert ids["ophys"] in {r["asset_id"] for r in idx.search(rate_min=29, rate_max=31).rows()}
+    small = idx.search(size_max=1000).rows()
+    assert all(r["size"] <= 1000 for r in small)
+    ds = idx.search(species="mouse", level="dandiset").rows()
+    assert {r["dandiset_id"] for r in ds} == {
+        r["dandiset_id"] for r in idx.search(species="mouse").rows()
+    }
+    limited = idx.search(limit=3)
+    assert len(limited) == 3 and limited.truncated
+
+
+def test_text_search_and_injection_are_just_text(idx, generated):
+    folder = read_folder(generated.root)
+    word = "egg-laying"
+    want = {
+        k
+        for k, d in folder.items()
+        if word in d["draft"]["name"].lower() and not is_embargoed(d["draft"])
+    }
+    got = {r["dandiset_id"] for r in idx.search(word).rows()}
+    assert got == want and want
+    for evil in [
+        "'; DROP TABLE assets; --",
+        "x' OR '1'='1",
+        "); DELETE FROM assets; --",
+        "$species",
+    ]:
+        assert len(idx.search(evil)) == 0
+        assert len(idx.search(dandiset=evil)) == 0
+    assert idx.sql("SELECT count(*) AS n FROM assets").rows()[0]["n"] > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"species": "mousse"}, "mouse"),
+        ({"modality": "ophis"}, "ophys"),
+        ({"area": "VISpp"}, "VISp"),
+        ({"type": "ElectricalSerie"}, "ElectricalSeries"),
+    ],
+)
+def test_unknown_facet_values_suggest_the_closest(idx, kwargs, needle):
+    with pytest.raises(DandindexError) as e:
+        idx.search(**kwargs)
+    assert needle in str(e.value)
+
+
+def test_search_command(index_dir):
+    r = CliRunner().invoke(
+        cli,
+        [
+            "search",
+            "--index",
+            str(index_dir),
+            "--species",
+            "mouse",
+            "--area",
+            "VIS",
+            "--format",
+            "json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert rows and {
+        "asset_id",
+        "dandiset_id",
+        "version",
+        "path",
+        "size",
+        "species",
+        "modalities",
+        "areas",
+        "api_url",
+    } <= set(rows[0])
+    r = CliRunner().invoke(cli, ["search", "--index", str(index_dir), "--area", "nowhere-at-all"])
+    assert r.exit_code == 1 and "Closest" in r.output
+
+
+# ----------------------------------------------------------------------------- corpus
+
+
+def test_corpus_facets_match_the_json(corpus_server, corpus, tmp_path):
+    folder = read_folder(corpus)
+    Crawler(
+        CrawlOptions(api_url=corpus_server.api_url, index_dir=str(tmp_path), versions="draft")
+    ).run()
+    with Index(tmp_path) as i:
+        for term, taxon in (
+            ("mouse", MOUSE),
+            ("human", "http://purl.obolibrary.org/obo/NCBITaxon_9606"),
+            ("rat", "http://purl.obolibrary.org/obo/NCBITaxon_10116"),
+        ):
+            got = {r["asset_id"] for r in i.search(species=term).rows()}
+            want = {
+                a["asset_id"]
+                for d in folder.values()
+                if not is_embargoed(d["draft"])
+                for a in d["assets"]
+                if _taxon(a["metadata"]) == taxon
+            }
+            assert got == want, term
+        ecephys = {r["asset_id"] for r in i.search(modality="ecephys").rows()}
+        approach = {
+            a["asset_id"]
+            for d in folder.values()
+            if not is_embargoed(d["draft"])
+            for a in d["assets"]
+            if any(
+                "electrophysiological" in (x.get("name") or "")
+                for x in a["metadata"].get("approach") or []
+            )
+            and not any(
+                t in (v.get("value") or "")
+                for v in a["metadata"].get("variableMeasured") or []
+                for t in ("PatchClampSeries", "CurrentClampSeries", "VoltageClampSeries")
+            )
+        }
+        assert approach <= ecephys
+        video = {r["asset_id"] for r in i.search(modality="video").rows()}
+        assert video == {
+            a["asset_id"]
+            for d in folder.values()
+            for a in d["assets"]
+            if (a["metadata"].get("encodingFormat") or "").startswith("video/")
+        }
