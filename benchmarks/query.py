@@ -379,18 +379,22 @@ def main() -> None:
             r = idx.search(**s, limit=100)
             lat.setdefault(key, []).append(time.perf_counter() - t)
             counts[key] = len(r)
+    search_rss = rss_mb()  # peak while searching (before the named queries)
+    for _ in range(args.repeat):
         for name in NAMED:
             t = time.perf_counter()
             queries.run(idx, name, {})
             lat.setdefault("query:" + name, []).append(time.perf_counter() - t)
-    search_rss = rss_mb()
+    query_rss = rss_mb()
     search_times = sorted(t for k, v in lat.items() if not k.startswith("query:") for t in v)
     query_times = sorted(t for k, v in lat.items() if k.startswith("query:") for t in v)
 
     def pct(xs: list[float], p: float) -> float:
         return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
 
+    speedups = []
     naive_times = []
+    by_search: dict[str, float] = {}
     for s in SEARCHES:
         if (
             set(s) <= {"species", "type", "rate_min", "area", "min_units", "size_min"}
@@ -399,6 +403,8 @@ def main() -> None:
             t = time.perf_counter()
             naive(root, s)
             naive_times.append(time.perf_counter() - t)
+            speedups.append(naive_times[-1] / statistics.median(lat[json.dumps(s, sort_keys=True)]))
+            by_search[json.dumps(s, sort_keys=True)] = round(speedups[-1], 1)
     naive_rss = rss_mb()
     out = {
         "assets": args.assets,
@@ -417,8 +423,12 @@ def main() -> None:
         "speedup_p95_vs_naive": statistics.median(naive_times) / pct(search_times, 0.95),
         "rss_mb_before_open": base_rss,
         "rss_mb_after_cold_open": after_open_rss,
-        "rss_mb_after_searches": search_rss,
-        "rss_mb_after_naive": naive_rss,
+        "rss_mb_peak_searches": search_rss,
+        "rss_mb_peak_named_queries": query_rss,
+        "rss_mb_peak_naive": naive_rss,
+        "speedup_vs_naive_same_search_min": min(speedups),
+        "speedup_vs_naive_same_search_median": statistics.median(speedups),
+        "per_search_speedup_vs_naive": by_search,
         "per_search_ms": {k: 1000 * statistics.median(v) for k, v in lat.items()},
         "per_search_rows": counts,
     }

@@ -199,6 +199,7 @@ class Index:
             size_min=size_min,
             size_max=size_max,
             level=level,
+            limit=None if limit is None else limit + 1,
         )
         fetch = None if limit is None else limit + 1
         if fetch is not None:

@@ -44,7 +44,7 @@ def create_facets(idx: Index) -> None:
     }
 
 
-def write_facets(snapshot: Path, memory_limit: str = "2GB") -> None:
+def write_facets(snapshot: Path, memory_limit: str = "3GB") -> None:
     """Derive the facet tables from a snapshot folder's Parquet files and store them beside.
 
     Called by the crawler before a snapshot is published (and by benchmarks that write an
@@ -54,10 +54,13 @@ def write_facets(snapshot: Path, memory_limit: str = "2GB") -> None:
 
     from dandindex.schemas import SCHEMAS
 
-    con = duckdb.connect(":memory:")
+    work = snapshot / ".duckdb-tmp"
+    work.mkdir(exist_ok=True)
+    con = duckdb.connect(str(work / "facets.duckdb"))  # on disk, so big tables can spill
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{_q(str(snapshot / '.duckdb-tmp'))}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET temp_directory = '{_q(str(work))}'")
         for name in SCHEMAS:
             f = snapshot / f"{name}.parquet"
             if f.exists():
@@ -109,10 +112,10 @@ def derive_facets(con: Any) -> None:
         ]
     )
     con.register("_location_map_rows", pa.Table.from_pylist(rows, schema=schema))
-    con.execute("CREATE TEMP TABLE location_map AS SELECT * FROM _location_map_rows")
+    con.execute("CREATE TABLE location_map AS SELECT * FROM _location_map_rows")
     con.execute(
         """
-        CREATE TEMP TABLE asset_types AS
+        CREATE TABLE asset_types AS
         SELECT asset_id, list_distinct(flatten(list(list_prepend(neurodata_type, base_types)))) AS types,
                list_distinct(list(rate) FILTER (rate IS NOT NULL)) AS rates
         FROM nwb_objects GROUP BY asset_id
@@ -120,7 +123,7 @@ def derive_facets(con: Any) -> None:
     )
     con.execute(
         """
-        CREATE TEMP TABLE asset_areas AS
+        CREATE TABLE asset_areas AS
         SELECT l.asset_id, l.source, m.raw, m.acronym, m.ancestors, sum(l.count) AS count
         FROM nwb_locations l JOIN location_map m ON m.raw = l.location
         WHERE NOT m.dropped GROUP BY ALL
@@ -132,7 +135,7 @@ def derive_facets(con: Any) -> None:
     )
     con.execute(
         f"""
-        CREATE TEMP TABLE asset_facets AS
+        CREATE TABLE asset_facets AS
         WITH areas AS (
             SELECT asset_id,
                    list_distinct(list(acronym) FILTER (acronym IS NOT NULL)) AS areas,
@@ -167,12 +170,17 @@ def derive_facets(con: Any) -> None:
     # (kind, value) → asset: selective facets become an index lookup instead of a list scan
     con.execute(
         """
-        CREATE TEMP TABLE facet_values AS
+        CREATE TABLE facet_values AS
         SELECT * FROM (
-            SELECT 'area' AS kind, unnest(area_tree) AS value, row FROM asset_facets
-            UNION ALL SELECT 'type', unnest(types), row FROM asset_facets
-            UNION ALL SELECT 'modality', unnest(modalities), row FROM asset_facets
-        ) ORDER BY kind, value, row
+            SELECT 'area' AS kind, unnest(area_tree) AS value, NULL::DOUBLE AS num, row FROM asset_facets
+            UNION ALL SELECT 'type', unnest(types), NULL, row FROM asset_facets
+            UNION ALL SELECT 'modality', unnest(modalities), NULL, row FROM asset_facets
+            UNION ALL SELECT 'species', species_id, NULL, row FROM asset_facets WHERE species_id IS NOT NULL
+            UNION ALL SELECT 'rate', NULL, unnest(rates), row FROM asset_facets
+            UNION ALL SELECT 'units', NULL, n_units, row FROM asset_facets WHERE n_units IS NOT NULL
+            UNION ALL SELECT 'electrodes', NULL, n_electrodes, row FROM asset_facets WHERE n_electrodes IS NOT NULL
+            UNION ALL SELECT 'size', NULL, size, row FROM asset_facets WHERE size IS NOT NULL
+        ) ORDER BY kind, value, num, row
         """
     )
 
@@ -200,21 +208,21 @@ def build_search(
     size_min: int | None,
     size_max: int | None,
     level: str,
+    limit: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The search SQL and its parameters (every user value is a bound parameter)."""
     where: list[str] = []
     params: dict[str, Any] = {}
+    lookups: list[str] = []  # facet_values lookups, intersected into the candidate rows
     if text:
         where.append("contains(f.text, lower($text))")
         params["text"] = text
     if modality:
         params["modalities"] = [resolve_modality(m) for m in modality]
-        where.append(
-            "f.row IN (SELECT row FROM facet_values WHERE kind = 'modality' AND list_contains($modalities, value))"
-        )
+        lookups.append("kind = 'modality' AND list_contains($modalities, value)")
     if species:
         params["species"] = [resolve_species(s) for s in species]
-        where.append("list_contains($species, f.species_id)")
+        lookups.append("kind = 'species' AND list_contains($species, value)")
     if area:
         acronyms, raws = [], []
         known_raw = None
@@ -235,15 +243,18 @@ def build_search(
         parts = []
         if acronyms:
             params["areas"] = acronyms
-            parts.append(
-                "f.row IN (SELECT row FROM facet_values WHERE kind = 'area' AND list_contains($areas, value))"
-            )
+            area_lookup = "kind = 'area' AND list_contains($areas, value)"
+            if not raws:
+                lookups.append(area_lookup)
+            else:
+                parts.append(f"f.row IN (SELECT row FROM facet_values WHERE {area_lookup})")
         if raws:
             params["raw_areas"] = raws
             parts.append(
                 "len(list_filter(f.raw_areas, lambda r: len(list_filter($raw_areas, lambda q: contains(r, q))) > 0)) > 0"
             )
-        where.append("(" + " OR ".join(parts) + ")")
+        if parts:
+            where.append("(" + " OR ".join(parts) + ")")
     if types:
         known = idx.known_types
         lowered = {k.lower(): k for k in known}
@@ -265,20 +276,22 @@ def build_search(
     if dandiset:
         params["dandisets"] = [d.zfill(6) if d.isdigit() else d for d in dandiset]
         where.append("list_contains($dandisets, f.dandiset_id)")
-    for name, col, op in (
-        ("min_units", "n_units", ">="),
-        ("min_electrodes", "n_electrodes", ">="),
-        ("size_min", "size", ">="),
-        ("size_max", "size", "<="),
-    ):
-        value = locals()[name]
-        if value is not None:
-            params[name] = value
-            where.append(f"f.{col} {op} ${name}")
-    if rate_min is not None or rate_max is not None:
-        params["rate_min"] = rate_min if rate_min is not None else float("-inf")
-        params["rate_max"] = rate_max if rate_max is not None else float("inf")
-        where.append("len(list_filter(f.rates, lambda r: r BETWEEN $rate_min AND $rate_max)) > 0")
+    numeric = {"min_units": min_units, "min_electrodes": min_electrodes}
+    for name, kind in (("min_units", "units"), ("min_electrodes", "electrodes")):
+        if numeric[name] is not None:
+            params[name] = numeric[name]
+            lookups.append(f"kind = '{kind}' AND num >= ${name}")
+    for lo, hi, kind in ((size_min, size_max, "size"), (rate_min, rate_max, "rate")):
+        if lo is not None or hi is not None:
+            params[f"{kind}_lo"] = lo if lo is not None else float("-inf")
+            params[f"{kind}_hi"] = hi if hi is not None else float("inf")
+            lookups.append(f"kind = '{kind}' AND num BETWEEN ${kind}_lo AND ${kind}_hi")
+    if lookups:
+        cand = " INTERSECT ".join(f"SELECT row FROM facet_values WHERE {c}" for c in lookups)
+        if level == "asset" and not where and limit is not None:
+            # every condition is an index lookup: take the first rows first, then their columns
+            cand = f"SELECT row FROM ({cand}) ORDER BY row LIMIT {int(limit)}"
+        where.insert(0, f"f.row IN ({cand})")
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     if level == "asset":
         sql = f"""

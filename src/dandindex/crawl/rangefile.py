@@ -12,6 +12,7 @@ fetch exactly those up front.
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 import time
@@ -241,8 +242,17 @@ class RangeFile(io.RawIOBase):
         if len(runs) == 1:
             self._fetch_run(*runs[0])
             return
-        for fut in [self._pool.submit(self._fetch_run, a, b) for a, b in runs]:
-            fut.result()
+        # This runs inside an h5py call, which holds h5py's global lock. A cyclic garbage
+        # collection in a pool thread could finalise some h5py object there and wait for
+        # that lock forever, so no collection while the pool works.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for fut in [self._pool.submit(self._fetch_run, a, b) for a, b in runs]:
+                fut.result()
+        finally:
+            if was_enabled:
+                gc.enable()
 
     def _fetch_run(self, first: int, last: int) -> None:
         bs = self.block_size
