@@ -208,7 +208,13 @@ class Index:
         truncated = limit is not None and table.num_rows > limit
         if truncated:
             table = table.slice(0, limit)
-        return Result(table, truncated=truncated)
+        if level != "asset":
+            return Result(table, truncated=truncated)
+        from dandindex.handles import AssetSet
+
+        hits = AssetSet(table, truncated=truncated)
+        hits.index_path = str(self.path)
+        return hits
 
     def _ensure_facets(self) -> None:
         if not self._facets_ready:

@@ -10,6 +10,7 @@ import click
 from dandindex import __version__
 from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
 from dandindex.cli.cmd_crawl import crawl
+from dandindex.cli.cmd_plot import plot, show
 from dandindex.cli.cmd_query import query
 from dandindex.cli.cmd_search import search
 from dandindex.cli.cmd_serve import serve_archive
@@ -33,7 +34,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(crawl)
 cli.add_command(serve_archive)
 cli.add_command(summarize)
-for _cmd in (sql, tables, schema, info, query, search):
+for _cmd in (sql, tables, schema, info, query, search, plot, show):
     cli.add_command(_cmd)
 
 

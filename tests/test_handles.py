@@ -1,0 +1,162 @@
+"""From search results to streamed files and plots."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dandindex.cli import cli
+from dandindex.crawl import Crawler, CrawlOptions
+from dandindex.errors import DandindexError
+from dandindex.handles import AssetSet, find_asset
+from dandindex.index import Index
+
+
+@pytest.fixture(scope="module")
+def index_dir(server, tmp_path_factory):
+    path = tmp_path_factory.mktemp("handles-index")
+    Crawler(
+        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
+    ).run()
+    return path
+
+
+@pytest.fixture
+def idx(index_dir):
+    with Index(index_dir) as i:
+        yield i
+
+
+def handle_for(idx, generated, modality):
+    asset_id = next(aid for aid, a in generated.nwb_assets.items() if a.modality == modality)
+    return find_asset(idx, asset_id)
+
+
+def pixels(fig) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3]
+
+
+def drawn(fig) -> float:
+    """Fraction of pixels that are not background white."""
+    img = pixels(fig)
+    return float((img.min(axis=2) < 250).mean())
+
+
+def test_search_hits_open_like_a_local_read(idx, generated, nwb_files):
+    from pynwb import NWBHDF5IO
+
+    hits = idx.search(species="mouse", modality="ophys", area="VISp")
+    assert isinstance(hits, AssetSet) and len(hits) >= 1
+    assert "AssetSet" in repr(hits) and "<table>" in hits._repr_html_()
+    h = next(x for x in hits.handles() if x.asset_id in generated.nwb_assets)
+    with h.open() as nwb:
+        streamed = nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:1000, :5]
+    with NWBHDF5IO(str(nwb_files["ophys"]), "r") as io:
+        local = io.read().processing["ophys"]["DfOverF"]["DfOverF"].data[:1000, :5]
+    np.testing.assert_array_equal(streamed, local)
+
+
+def test_recorded_ranges_make_opening_cheap(idx, generated, server):
+    """With the ranges recorded by the crawl, the metadata walk needs no request after the burst."""
+    from dandindex.nwb.walk import summarize_h5
+
+    h = handle_for(idx, generated, "ecephys")
+    assert h._recorded_ranges(), "the crawl should have recorded the metadata ranges"
+    rf = h._rangefile()
+    try:
+        before = server.counters.requests["blob"]
+        summary = summarize_h5(rf)
+        assert server.counters.requests["blob"] == before
+        assert len(summary.objects) == 28
+    finally:
+        rf.close()
+    with h.open_h5() as f:
+        assert f["/acquisition/ElectricalSeries/data"].shape[1] == 16
+
+
+@pytest.mark.parametrize(
+    ("modality", "path", "kwargs"),
+    [
+        (
+            "ophys",
+            "/processing/ophys/DfOverF/DfOverF",
+            {"start": 0, "stop": 1000, "columns": range(5)},
+        ),
+        ("ophys", "/processing/ophys/SummaryImages/mean", {}),
+        ("ophys", "/processing/ophys/ImageSegmentation/PlaneSegmentation", {}),
+        ("ophys", "/acquisition/TwoPhotonSeries", {"start": 3}),
+        ("ecephys", "/acquisition/ElectricalSeries", {"start": 0, "stop": 600}),
+        ("ecephys", "/units", {}),
+        ("behavior", "/processing/behavior/Position/position", {}),
+        ("icephys", "/acquisition/current_clamp_0", {}),
+    ],
+)
+def test_every_plot_kind_draws_something(idx, generated, modality, path, kwargs):
+    fig = handle_for(idx, generated, modality).plot(path, **kwargs)
+    assert drawn(fig) > 0.02, path
+    assert fig.axes and fig.axes[0].get_title()
+
+
+def test_plot_errors_are_clear(idx, generated):
+    h = handle_for(idx, generated, "ecephys")
+    with pytest.raises(DandindexError, match="Plottable objects"):
+        h.plot("/acquisition/Nope")
+    with pytest.raises(DandindexError, match="No plot for type Device"):
+        h.plot("/general/devices/probe0")
+
+
+def test_download_resumes_and_checks_sha256(idx, generated, tmp_path):
+    h = handle_for(idx, generated, "behavior")
+    data = generated.nwb_assets[h.asset_id].path.read_bytes()
+    part = tmp_path / (h.path.rsplit("/", 1)[-1] + ".part")
+    part.write_bytes(data[:1000])
+    out = h.download(tmp_path, progress=False)
+    assert out.read_bytes() == data and not part.exists()
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == h.sha256
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / (h.path.rsplit("/", 1)[-1] + ".part")).write_bytes(b"X" * 1000)
+    with pytest.raises(DandindexError, match="sha256"):
+        h.download(bad, progress=False)
+
+
+def test_summary_needs_no_network(idx, generated, server):
+    h = handle_for(idx, generated, "ecephys")
+    server.counters.reset()
+    s = h.summary()
+    assert s["file"]["n_units"] == 8 and any(o["neurodata_type"] == "Units" for o in s["objects"])
+    assert server.counters.total_requests == 0
+
+
+def test_plot_and_show_commands(index_dir, idx, generated, tmp_path):
+    h = handle_for(idx, generated, "ophys")
+    out = tmp_path / "dff.png"
+    r = CliRunner().invoke(
+        cli,
+        [
+            "plot",
+            f"{h.dandiset_id}/{h.path}",
+            "/processing/ophys/DfOverF/DfOverF",
+            "--stop",
+            "1000",
+            "--channels",
+            "0-4",
+            "--out",
+            str(out),
+            "--index",
+            str(index_dir),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_size > 1000
+    r = CliRunner().invoke(cli, ["show", h.asset_id, "--index", str(index_dir)])
+    assert r.exit_code == 0 and "PlaneSegmentation" in r.output and "TwoPhotonSeries" in r.output
+    r = CliRunner().invoke(cli, ["show", "nope", "--index", str(index_dir)])
+    assert r.exit_code == 1 and "No asset" in r.output
