@@ -3,7 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint test-fast bench clean
+.PHONY: install test lint test-fast bench demo clean
+DEMO_OUT ?= demo-output
 
 install:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -27,6 +28,11 @@ test-fast:
 
 bench:
 	DANDI_NO_ET=1 $(BIN)/python benchmarks/crawl.py
+
+# The offline tour: local archive, crawl with NWB summaries, search, stream, plot (PNGs in DEMO_OUT).
+# `make demo ONLINE=1` runs the same tour against the real archive.
+demo:
+	DANDI_NO_ET=1 $(BIN)/python -m dandindex.demo --out $(DEMO_OUT) $(if $(ONLINE),--online,)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

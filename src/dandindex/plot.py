@@ -210,14 +210,16 @@ def _units(f: Any, units: Any, start: float | None, stop: float | None, ax: Any)
             pass
     names = sorted({g for g in groups if g})
     fig, ax = _figure(ax)
-    cmap = fig.colormaps["tab10"] if hasattr(fig, "colormaps") else None
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
     lo = 0
     for u, hi in enumerate(index):
         spikes = times[lo:hi]
         spikes = spikes[(spikes >= t0) & (spikes <= t1)]
         color = None
         group = groups[u]
-        if group and cmap is not None:
+        if group:
             color = cmap(names.index(group) % 10)
         ax.vlines(spikes, u + 0.6, u + 1.4, colors=color or "k", lw=0.8)
         lo = hi
