@@ -61,7 +61,10 @@ class AssetHandle:
         from dandindex.crawl.rangefile import RangeFile
 
         ranges = self.metadata_ranges or self._recorded_ranges()
-        rf = RangeFile(self.url("api"), first_read=16384)
+        # Opening for reading: round trips matter more than bytes, so read ahead generously.
+        rf = RangeFile(
+            self.url("api"), first_read=65536, readahead=16, max_readahead=512, budget=64.0
+        )
         if ranges:
             rf.prefetch(ranges)  # one burst instead of dozens of round trips
         return rf
