@@ -114,3 +114,21 @@ def client_for():
     yield make
     for c in made:
         c.session.close()
+
+
+@pytest.fixture(scope="session")
+def index_dir(server, tmp_path_factory) -> Path:
+    """The generated archive crawled with NWB summaries (read-only for tests)."""
+    from dandindex.crawl import Crawler, CrawlOptions
+
+    path = tmp_path_factory.mktemp("nwb-index")
+    Crawler(CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)).run()
+    return path
+
+
+@pytest.fixture
+def idx(index_dir: Path) -> Iterator:
+    from dandindex.index import Index
+
+    with Index(index_dir) as i:
+        yield i

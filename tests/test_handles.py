@@ -9,25 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from dandindex.cli import cli
-from dandindex.crawl import Crawler, CrawlOptions
 from dandindex.errors import DandindexError
 from dandindex.handles import AssetSet, find_asset
-from dandindex.index import Index
-
-
-@pytest.fixture(scope="module")
-def index_dir(server, tmp_path_factory):
-    path = tmp_path_factory.mktemp("handles-index")
-    Crawler(
-        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
-    ).run()
-    return path
-
-
-@pytest.fixture
-def idx(index_dir):
-    with Index(index_dir) as i:
-        yield i
 
 
 def handle_for(idx, generated, modality):

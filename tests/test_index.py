@@ -22,22 +22,6 @@ from helpers import is_embargoed, read_folder
 MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
 
 
-@pytest.fixture(scope="module")
-def index_dir(server, tmp_path_factory):
-    """The generated archive crawled with NWB summaries."""
-    path = tmp_path_factory.mktemp("query-index")
-    Crawler(
-        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
-    ).run()
-    return path
-
-
-@pytest.fixture
-def idx(index_dir):
-    with Index(index_dir) as i:
-        yield i
-
-
 def _taxon(meta: dict) -> str | None:
     parts = meta.get("wasAttributedTo")
     if isinstance(parts, list) and parts and isinstance(parts[0], dict):
