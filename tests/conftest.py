@@ -122,7 +122,9 @@ def index_dir(server, tmp_path_factory) -> Path:
     from dandindex.crawl import Crawler, CrawlOptions
 
     path = tmp_path_factory.mktemp("nwb-index")
-    Crawler(CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)).run()
+    Crawler(
+        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
+    ).run()
     return path
 
 

@@ -143,3 +143,31 @@ def test_plot_and_show_commands(index_dir, idx, generated, tmp_path):
     assert r.exit_code == 0 and "PlaneSegmentation" in r.output and "TwoPhotonSeries" in r.output
     r = CliRunner().invoke(cli, ["show", "nope", "--index", str(index_dir)])
     assert r.exit_code == 1 and "No asset" in r.output
+
+
+def test_search_plot_writes_pictures_for_the_first_matches(index_dir, tmp_path):
+    r = CliRunner().invoke(
+        cli,
+        [
+            "search",
+            "--index",
+            str(index_dir),
+            "--modality",
+            "ophys",
+            "--species",
+            "mouse",
+            "--area",
+            "VIS",
+            "--format",
+            "json",
+            "--plot",
+            "/processing/ophys/DfOverF/DfOverF",
+            "--plot-dir",
+            str(tmp_path / "pics"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    pics = list((tmp_path / "pics").glob("*.png"))
+    assert pics and all(p.stat().st_size > 1000 for p in pics)
+    r = CliRunner().invoke(cli, ["search", "--index", str(index_dir), "--plot", "/x"])
+    assert r.exit_code == 2 and "--plot-dir" in r.output

@@ -43,6 +43,17 @@ from dandindex.cli.output import emit, output_options
 @click.option(
     "--level", type=click.Choice(["asset", "dandiset"]), default="asset", show_default=True
 )
+@click.option(
+    "--plot",
+    "plot_path",
+    default=None,
+    metavar="OBJECT_PATH",
+    help="Plot this object of the first matches (needs --plot-dir)",
+)
+@click.option(
+    "--plot-dir", type=click.Path(file_okay=False), default=None, help="Folder for the --plot PNGs"
+)
+@click.option("--plot-n", type=int, default=4, show_default=True, help="How many matches to plot")
 @index_option
 @output_options
 def search(
@@ -59,6 +70,9 @@ def search(
     size_min: int | None,
     size_max: int | None,
     level: str,
+    plot_path: str | None,
+    plot_dir: str | None,
+    plot_n: int,
     index_dir: str | None,
     fmt: str | None,
     limit: int | None,
@@ -67,6 +81,8 @@ def search(
     """Search assets (or dandisets) by text and facets; different facets AND.
 
     TEXT matches dandiset names, descriptions, keywords and asset paths.
+
+    --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches.
 
     Example: dandindex search --species mouse --modality ophys --area VISp --format table
     """
@@ -90,3 +106,26 @@ def search(
             limit=limit,
         )
         emit(result, fmt, None, out)
+        if plot_path:
+            _plot_hits(result, plot_path, plot_dir, plot_n)
+
+
+def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -> None:
+    from pathlib import Path
+
+    from dandindex.errors import DandindexError
+    from dandindex.handles import AssetSet
+
+    if not plot_dir:
+        raise click.UsageError("--plot needs --plot-dir DIR for the pictures.")
+    if not isinstance(result, AssetSet):
+        raise click.UsageError("--plot works with --level asset.")
+    folder = Path(plot_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for handle in result.handles()[:n]:
+        target = folder / f"{handle.dandiset_id}_{handle.asset_id}.png"
+        try:
+            handle.plot(object_path).savefig(target, bbox_inches="tight")
+            click.echo(f"plotted {handle.path} -> {target}", err=True)
+        except DandindexError as e:
+            click.echo(f"skipped {handle.path}: {e}", err=True)
