@@ -81,6 +81,7 @@ def child_main(argv: list[str]) -> None:
         result = job_crawl(rest[0], rest[1], int(rest[2]))
     result["seconds"] = time.perf_counter() - t0
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))
 
 

@@ -6,7 +6,7 @@
 
 Opening an index never builds or changes one (that is `dandindex crawl`). Each `Index` owns
 one DuckDB connection; user SQL is checked to be read-only (SELECT/EXPLAIN) before it runs.
-Facet tables for search are derived on the first search and kept for the connection.
+Searches use the facet tables each snapshot carries (derived in memory for older indexes).
 """
 
 from __future__ import annotations

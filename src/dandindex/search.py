@@ -44,7 +44,7 @@ def create_facets(idx: Index) -> None:
     }
 
 
-def write_facets(snapshot: Path, memory_limit: str = "3GB") -> None:
+def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
     """Derive the facet tables from a snapshot folder's Parquet files and store them beside.
 
     Called by the crawler before a snapshot is published (and by benchmarks that write an
@@ -315,3 +315,9 @@ def build_search(
     else:
         raise DandindexError(f"--level must be asset or dandiset, not {level!r}.")
     return sql, params
+
+
+if __name__ == "__main__":  # python -m dandindex.search SNAPSHOT_DIR (used by the crawler)
+    import sys
+
+    write_facets(Path(sys.argv[1]))

@@ -257,9 +257,7 @@ class IndexStore:
                 w.add(row)
             w.close()
             counts[table] = w.rows
-        from dandindex.search import write_facets
-
-        write_facets(tmp)
+        derive_facets_in_subprocess(tmp)
         final = snapshots / crawl_id
         os.rename(tmp, final)
         _fsync_dir(snapshots)
@@ -292,6 +290,21 @@ class IndexStore:
                         shutil.rmtree(part, ignore_errors=True)
                 if not any(ds_dir.iterdir()):
                     ds_dir.rmdir()
+
+
+def derive_facets_in_subprocess(snapshot: Path) -> None:
+    """The search facet tables, derived in a process of their own (its memory is its own)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dandindex.search", str(snapshot)], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise CrawlError(
+            f"Deriving the search tables of {snapshot} failed; the previous snapshot stays current. "
+            f"{result.stderr.strip()[-2000:]}"
+        )
 
 
 def now_utc() -> datetime:

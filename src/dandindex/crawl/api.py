@@ -336,6 +336,8 @@ class Crawler:
         """NWB summaries: cached ones always (no network), new ones only with --nwb."""
         from dandindex.nwb.crawl import NWBOptions, nwb_assets, nwb_rows, run_summaries
 
+        if not self.opts.nwb and not (self.store.root / "nwb").is_dir():
+            return {"nwb_files": [], "nwb_objects": [], "nwb_locations": []}  # nothing to add
         assets = nwb_assets(self.store, parts)
         options = NWBOptions(
             workers=self.opts.nwb_workers,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dandindex.store import IndexStore, now_utc, write_json_atomic
@@ -80,6 +81,12 @@ def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[NWBAsset]:
     for ds in sorted(parts):
         path = store.part_dir(ds, parts[ds]) / "assets.parquet"
         table = pq.read_table(str(path), columns=ASSET_COLUMNS)
+        fmt = pc.equal(table["encoding_format"], NWB_FORMAT)
+        suffix = pc.or_(
+            pc.ends_with(pc.utf8_lower(table["path"]), ".nwb"),
+            pc.ends_with(pc.utf8_lower(table["path"]), ".nwb.zarr"),
+        )
+        table = table.filter(pc.or_(pc.fill_null(fmt, False), suffix))
         for row in table.to_pylist():
             if row["asset_id"] in seen or not is_nwb(row):
                 continue
