@@ -1,0 +1,1 @@
+"""Reading what is inside NWB files: the metadata walk, summaries, the crawl phase."""
