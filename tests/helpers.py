@@ -46,3 +46,22 @@ def is_embargoed(meta: dict[str, Any]) -> bool:
         isinstance(a, dict) and a.get("status") == "dandi:EmbargoedAccess"
         for a in meta.get("access") or []
     )
+
+
+def taxon(meta: dict[str, Any]) -> str | None:
+    """The NCBITaxon URI of an asset's first participant, computed from the raw JSON.
+
+    An int or CURIE identifier (broken or old metadata) still names a taxon.
+    """
+    parts = meta.get("wasAttributedTo")
+    if not isinstance(parts, list):
+        return None
+    for p in parts:
+        if isinstance(p, dict):
+            sp = p.get("species")
+            if isinstance(sp, dict) and sp.get("identifier") is not None:
+                tail = str(sp["identifier"]).rsplit("_", 1)[-1].rsplit(":", 1)[-1]
+                digits = "".join(ch for ch in tail if ch.isdigit())
+                return f"http://purl.obolibrary.org/obo/NCBITaxon_{int(digits)}" if digits else None
+            return None
+    return None

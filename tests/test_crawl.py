@@ -24,7 +24,7 @@ from dandindex.testing.archive import ArchiveServer
 from dandindex.testing.generate import generate_archive
 
 from conftest import API_KEY
-from helpers import is_embargoed, read_folder
+from helpers import is_embargoed, read_folder, taxon
 
 
 def crawl(srv, index: Path, **kw) -> object:
@@ -39,23 +39,6 @@ def table(index: Path, name: str) -> list[dict]:
         return con.sql(f"SELECT * FROM read_parquet('{path}')").to_arrow_table().to_pylist()
     finally:
         con.close()
-
-
-def taxon(meta: dict) -> str | None:
-    """The normalised NCBITaxon URI of an asset's first participant, computed from raw JSON."""
-    parts = meta.get("wasAttributedTo")
-    if not isinstance(parts, list):
-        return None
-    for p in parts:
-        if isinstance(p, dict):
-            sp = p.get("species")
-            if isinstance(sp, dict) and sp.get("identifier") is not None:
-                digits = "".join(
-                    ch for ch in str(sp["identifier"]).rsplit("_", 1)[-1] if ch.isdigit()
-                )
-                return f"http://purl.obolibrary.org/obo/NCBITaxon_{int(digits)}" if digits else None
-            return None
-    return None
 
 
 def comparable(rows: list[dict], drop=("at",)) -> list[str]:

@@ -17,22 +17,9 @@ from dandindex.crawl import Crawler, CrawlOptions
 from dandindex.errors import DandindexError, IndexNotFoundError
 from dandindex.index import Index, QueryError
 
-from helpers import is_embargoed, read_folder
+from helpers import is_embargoed, read_folder, taxon
 
 MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
-
-
-def _taxon(meta: dict) -> str | None:
-    parts = meta.get("wasAttributedTo")
-    if isinstance(parts, list) and parts and isinstance(parts[0], dict):
-        sp = parts[0].get("species")
-        if isinstance(sp, dict) and isinstance(sp.get("identifier"), (str, int)):
-            # an int identifier (broken metadata) is still a taxon id
-            return (
-                "http://purl.obolibrary.org/obo/NCBITaxon_"
-                + str(sp["identifier"]).rsplit("_", 1)[-1]
-            )
-    return None
 
 
 def test_missing_index_names_the_path(tmp_path):
@@ -209,7 +196,7 @@ def test_species_synonyms_match_on_taxon(idx, generated):
         for k, d in folder.items()
         if not is_embargoed(d["draft"])
         for a in d["assets"]
-        if _taxon(a["metadata"]) == MOUSE
+        if taxon(a["metadata"]) == MOUSE
     }
     results = []
     for term in ["mouse", "Mus musculus", "10090", "NCBITaxon_10090", MOUSE, "house mouse"]:
@@ -348,7 +335,7 @@ def test_corpus_facets_match_the_json(corpus_server, corpus, tmp_path):
         CrawlOptions(api_url=corpus_server.api_url, index_dir=str(tmp_path), versions="draft")
     ).run()
     with Index(tmp_path) as i:
-        for term, taxon in (
+        for term, uri in (
             ("mouse", MOUSE),
             ("human", "http://purl.obolibrary.org/obo/NCBITaxon_9606"),
             ("rat", "http://purl.obolibrary.org/obo/NCBITaxon_10116"),
@@ -359,7 +346,7 @@ def test_corpus_facets_match_the_json(corpus_server, corpus, tmp_path):
                 for d in folder.values()
                 if not is_embargoed(d["draft"])
                 for a in d["assets"]
-                if _taxon(a["metadata"]) == taxon
+                if taxon(a["metadata"]) == uri
             }
             assert got == want, term
         ecephys = {r["asset_id"] for r in i.search(modality="ecephys").rows()}

@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -277,13 +277,3 @@ SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url
        f.metadata_ranges
 FROM assets a LEFT JOIN nwb_files f USING (asset_id)
 """
-
-
-def handles_for(idx: Index, asset_ids: Sequence[str]) -> AssetSet:
-    out = AssetSet(
-        idx.sql(
-            _HANDLE_SQL + " WHERE list_contains($ids, a.asset_id)", {"ids": list(asset_ids)}
-        ).table
-    )
-    out.index_path = str(idx.path)
-    return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -226,7 +225,3 @@ class Index:
 
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
-
-
-def open_index(path: str | Path | None = None) -> Index:
-    return Index(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.output import object_tree
 
 
 def _ints(text: str | None) -> list[int] | None:
@@ -79,13 +80,5 @@ def show(asset: str, index_dir: str | None) -> None:
     )
     if f.get("error"):
         click.echo(f"error: {f['error']}")
-    for o in s["objects"]:
-        depth = 0 if o["path"] == "/" else o["path"].count("/")
-        bits = [f"{o['path'].rsplit('/', 1)[-1] or '/'}  [{o['neurodata_type']}]"]
-        if o.get("shape"):
-            bits.append(f"shape={tuple(o['shape'])}")
-        if o.get("unit"):
-            bits.append(f"unit={o['unit']}")
-        if o.get("rate"):
-            bits.append(f"rate={o['rate']:g} Hz")
-        click.echo("  " * depth + " ".join(bits))
+    for line in object_tree(s["objects"]):
+        click.echo(line)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS
+from dandindex.cli.output import object_tree
 
 
 def _tree(summary: dict[str, Any]) -> str:
@@ -22,20 +23,7 @@ def _tree(summary: dict[str, Any]) -> str:
         if f.get(k) is not None
     )
     lines.append(head or "(no NWB summary)")
-    for o in sorted(summary["objects"], key=lambda o: o["path"]):
-        depth = 0 if o["path"] == "/" else o["path"].count("/")
-        bits = [f"{o['path'].rsplit('/', 1)[-1] or '/'}  [{o['neurodata_type']}]"]
-        if o.get("shape"):
-            bits.append(f"shape={tuple(o['shape'])}")
-        if o.get("dtype"):
-            bits.append(str(o["dtype"]))
-        if o.get("unit"):
-            bits.append(f"unit={o['unit']}")
-        if o.get("rate"):
-            bits.append(f"rate={o['rate']:g} Hz")
-        if o.get("n_rows") is not None:
-            bits.append(f"rows={o['n_rows']}")
-        lines.append("  " * depth + " ".join(bits))
+    lines += object_tree(summary["objects"])
     for loc in summary["locations"]:
         lines.append(
             f"location [{loc['source']}] {loc['location']!r} x{loc['count']}  ({loc['object_path']})"

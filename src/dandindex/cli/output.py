@@ -109,3 +109,23 @@ def emit(result: Any, fmt: str | None, limit: int | None, out: str | None = None
         click.echo(
             f"(showing the first {table.num_rows} rows; more matched: raise --limit)", err=True
         )
+
+
+def object_tree(objects: list[dict[str, Any]]) -> list[str]:
+    """NWB object rows (summary or nwb_objects) as an indented tree, one line each."""
+    lines = []
+    for o in sorted(objects, key=lambda o: o["path"]):
+        depth = 0 if o["path"] == "/" else o["path"].count("/")
+        bits = [f"{o['path'].rsplit('/', 1)[-1] or '/'}  [{o['neurodata_type']}]"]
+        if o.get("shape"):
+            bits.append(f"shape={tuple(o['shape'])}")
+        if o.get("dtype"):
+            bits.append(str(o["dtype"]))
+        if o.get("unit"):
+            bits.append(f"unit={o['unit']}")
+        if o.get("rate"):
+            bits.append(f"rate={o['rate']:g} Hz")
+        if o.get("n_rows") is not None:
+            bits.append(f"rows={o['n_rows']}")
+        lines.append("  " * depth + " ".join(bits))
+    return lines

@@ -240,7 +240,7 @@ class Crawler:
             listing = self._listing(client)
         except CrawlError:
             raise
-        except Exception as e:
+        except Exception as e:  # what the client raises after its retries
             raise CrawlError(
                 f"Listing dandisets on {self.api_url} failed: {_scrub(str(e), self.opts.api_key)}"
             ) from None

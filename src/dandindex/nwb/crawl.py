@@ -468,7 +468,3 @@ def nwb_rows(
                 yield {"asset_id": a.asset_id, **loc}
 
     return files(), objects(), locations()
-
-
-def api_token() -> str | None:
-    return os.environ.get("DANDI_API_KEY") or None

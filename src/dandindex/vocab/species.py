@@ -60,10 +60,3 @@ def resolve_species(term: str) -> str:
     names = sorted({n for sp in known_species() for n in sp.names})
     hint = ", ".join(closest(low, names)) or "mouse, human, rat, 10090, NCBITaxon_9606"
     raise DandindexError(f"Unknown species {term!r}. Closest known: {hint}.")
-
-
-def species_name(uri: str) -> str | None:
-    for sp in known_species():
-        if sp.uri == uri:
-            return sp.name
-    return None
