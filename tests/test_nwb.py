@@ -366,7 +366,10 @@ def test_worker_crash_costs_one_file(tmp_path, nwb_files):
             pool.close()
     assert "died" in results["slow"]["file"]["error"]
     assert results["fast"]["file"].get("error") is None
-    assert results["fast"]["file"]["n_objects"] == 6
+    assert (
+        results["fast"]["file"]["n_objects"]
+        == summarize(nwb_files["behavior"])["file"]["n_objects"]
+    )
 
 
 def _asset_dict(url: str) -> dict:
@@ -409,3 +412,71 @@ def test_no_file_of_shared_is_copied_into_the_project():
         if (project / name).is_file() and not (project / name).is_symlink()
     }
     assert not {n for n, d in ours.items() if d in shared}
+
+
+@pytest.mark.parametrize("modality", ["ecephys", "ophys"])
+def test_prefetch_fetches_what_the_walk_reads_in_few_round_trips(blob_server, nwb_files, modality):
+    from dandindex.nwb.walk import prefetch_for_walk, summarize_h5
+
+    srv, urls = blob_server
+    path = nwb_files[modality]
+    local = summarize(path)
+    # the plain walk: h5py asks for one structure at a time
+    plain = RangeFile(urls[path])
+    assert summarize_h5(plain).objects == local["objects"]
+    plain.close()
+    rf = RangeFile(urls[path])
+    stats = prefetch_for_walk(rf)
+    assert stats.unparsed == 0 and stats.structures > len(local["objects"])
+    assert 1 <= stats.rounds < plain.stats.requests - 1
+    fetched = rf.stats.requests
+    # the walk finds everything in the cache: not one more request
+    assert summarize_h5(rf).objects == local["objects"]
+    assert rf.stats.requests == fetched
+    rf.close()
+
+
+def test_prefetch_of_everything_covers_a_full_h5py_visit(blob_server, nwb_files):
+    import h5py
+
+    from dandindex.nwb.prefetch import prefetch_metadata
+
+    srv, urls = blob_server
+    path = nwb_files["icephys"]
+    rf = RangeFile(urls[path])
+    prefetch_metadata(rf)  # every object, every attribute value
+    fetched = rf.stats.requests
+    seen: list[tuple[str, int]] = []
+    with h5py.File(rf, "r") as f:
+
+        def visit(name: str, obj) -> None:
+            seen.append((name, len([obj.attrs[k] for k in obj.attrs])))
+
+        f.visititems(visit)
+    assert rf.stats.requests == fetched
+    with h5py.File(path, "r") as f:
+        expected: list[tuple[str, int]] = []
+        f.visititems(lambda name, obj: expected.append((name, len(obj.attrs))))
+    assert seen == expected and len(seen) > 20
+    rf.close()
+
+
+def test_prefetch_gives_up_quietly_on_files_it_cannot_parse(tmp_path, nwb_files):
+    from dandindex.nwb.prefetch import prefetch_metadata
+
+    data = nwb_files["ecephys"].read_bytes()
+    bogus = tmp_path / "bogus.nwb"
+    bogus.write_bytes(b"this is not HDF5 at all " * 4000)
+    truncated = tmp_path / "truncated.nwb"
+    truncated.write_bytes(data[: len(data) // 3])
+    garbled = tmp_path / "garbled.nwb"
+    garbled.write_bytes(data[:2048] + bytes(len(data) - 2048))
+    srv, urls = serve_files([bogus, truncated, garbled], tmp_path / "srv")
+    with srv:
+        for p in (bogus, truncated, garbled):
+            rf = RangeFile(urls[p])
+            stats = prefetch_metadata(rf)
+            assert stats.rounds <= 2, p
+            assert rf.stats.bytes <= p.stat().st_size
+            rf.close()
+        assert prefetch_metadata(RangeFile(urls[bogus])).structures == 1  # the superblock check

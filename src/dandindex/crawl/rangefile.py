@@ -209,6 +209,10 @@ class RangeFile(io.RawIOBase):
 
     def prefetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Fetch every block of ``[(offset, length)]`` now, in one concurrent burst."""
+        self.fetch_blocks(self.blocks_of(ranges))
+
+    def blocks_of(self, ranges: Iterable[tuple[int, int]]) -> set[int]:
+        """The block numbers that ``[(offset, length)]`` cover (inside the file)."""
         bs = self.block_size
         blocks: set[int] = set()
         for offset, length in ranges:
@@ -216,7 +220,30 @@ class RangeFile(io.RawIOBase):
                 continue
             end = min(self.size, offset + length) - 1
             blocks.update(range(offset // bs, end // bs + 1))
+        return blocks
+
+    def has_block(self, block: int) -> bool:
+        return block in self._blocks
+
+    def fetch_blocks(self, blocks: Iterable[int]) -> None:
+        """Fetch the given blocks that are not cached, in one concurrent burst."""
         self._fetch_blocks([b for b in blocks if b not in self._blocks])
+
+    @property
+    def blocks_fetched(self) -> int:
+        return self._fetched
+
+    def cached(self, offset: int, length: int) -> bytes | None:
+        """`length` bytes at `offset` if every block is cached, else None (no request)."""
+        bs = self.block_size
+        first, last = offset // bs, (offset + length - 1) // bs
+        with self._lock:
+            try:
+                data = b"".join(self._blocks[b] for b in range(first, last + 1))
+            except KeyError:
+                return None
+        start = offset - first * bs
+        return data[start : start + length]
 
     def used_ranges(self) -> list[tuple[int, int]]:
         """The byte ranges reads needed, as ``[(offset, length)]`` (coalesced)."""

@@ -9,9 +9,9 @@ they are small (`max_value_bytes`). Old and odd files are handled: byte-array at
 (MatNWB 2018), ``nwb_version`` stored as a dataset (2017 pre-release), missing fields, soft and
 external links (recorded, not followed).
 
-With a `RangeFile`, the walk goes level by level and prefetches the object headers of every
-child of the level in one concurrent burst, so the number of round trips grows with the depth
-of the tree, not with the number of objects.
+With a `RangeFile`, `dandindex.nwb.prefetch` first fetches what the walk will read, parsing the
+HDF5 structures itself and fetching each level of the object graph in one concurrent burst, so
+the number of round trips grows with the depth of the tree, not with the number of objects.
 """
 
 from __future__ import annotations
@@ -29,6 +29,33 @@ HEADER_GUESS = 512  # bytes prefetched per child object header (HDF5's own first
 LOCATION_SOURCES = ("electrodes", "imaging_plane", "intracellular_electrode", "other")
 
 
+# what the walk reads, so that a prefetch can fetch exactly that ahead of it
+WALK_ATTRIBUTES = frozenset(
+    ("neurodata_type", "namespace", "object_id", "description", "unit", "conversion", "rate")
+    + ("location", "nwb_version")
+)
+FILE_FIELDS = frozenset(
+    ("/nwb_version", "/identifier", "/session_description", "/session_start_time")
+    + ("/general/institution", "/general/lab", "/general/experimenter", "/general/keywords")
+    + tuple(f"/general/subject/{k}" for k in ("subject_id", "species", "sex", "age", "genotype"))
+)
+VALUE_NAMES = frozenset(("starting_time", "imaging_rate", "sampling_rate", "location"))
+
+
+def walked(path: str) -> bool:
+    """Whether the walk opens the object at `path` (installed specs are skipped)."""
+    parts = path.split("/")
+    return not (len(parts) > 2 and parts[1] == "specifications" and parts[2] in INSTALLED)
+
+
+def _value_read(path: str) -> bool:
+    """Whether the walk reads the value of the dataset at `path` (when small)."""
+    if path in FILE_FIELDS or path.rsplit("/", 1)[-1] in VALUE_NAMES:
+        return True
+    parts = path.split("/")
+    return len(parts) == 5 and parts[1] == "specifications" and parts[4] != "namespace"
+
+
 @dataclass
 class WalkResult:
     file: dict[str, Any] = field(default_factory=dict)
@@ -36,6 +63,7 @@ class WalkResult:
     locations: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    prefetch_rounds: int = 0
 
 
 def text(value: Any) -> str | None:
@@ -375,11 +403,27 @@ class _Walker:
         }
 
 
+def prefetch_for_walk(rangefile: Any, max_value_bytes: int = MAX_VALUE_BYTES) -> Any:
+    """Fetch what the walk (and opening the file) will read, a level of the tree per round
+    trip; returns the prefetch's `PrefetchStats`."""
+    from dandindex.nwb.prefetch import prefetch_metadata
+
+    return prefetch_metadata(
+        rangefile,
+        follow=walked,
+        attribute=WALK_ATTRIBUTES.__contains__,
+        value_limit=lambda path: max_value_bytes if _value_read(path) else 0,
+    )
+
+
 def summarize_h5(
     source: Any, *, rangefile: Any | None = None, max_value_bytes: int = MAX_VALUE_BYTES
 ) -> WalkResult:
     """Walk an NWB HDF5 file (a path or a file-like object) and summarise it."""
     import h5py
 
+    rounds = prefetch_for_walk(rangefile, max_value_bytes).rounds if rangefile is not None else 0
     with h5py.File(source, "r") as f:
-        return _Walker(f, rangefile, max_value_bytes).run()
+        result = _Walker(f, rangefile, max_value_bytes).run()
+    result.prefetch_rounds = rounds
+    return result

@@ -1,0 +1,457 @@
+"""Fetch an HDF5 file's metadata ahead of h5py, one level of the object graph per round trip.
+
+h5py (libhdf5) reads metadata one structure at a time: an object header, then its group's
+B-tree, then a symbol-table node, then the local heap with the names, then each child's header,
+and so on, each read waiting for the one before. Over HTTP that is one round trip per
+structure. This module parses the same structures itself (superblock v0-v3, object headers v1
+and v2 with their continuation chunks, symbol tables: v1 group B-trees, symbol-table nodes and
+local heaps; compact link messages; attribute messages and the global heap collections that
+hold their variable-length strings; the data of small datasets a caller asks for) and fetches
+every structure it has found in one concurrent burst per step, so the number of round trips is
+the depth of the dependency graph, not the number of objects. Nothing here is required for
+correctness: anything it does not parse (dense link or attribute storage, shared messages,
+chunked small datasets, odd versions) is simply left to h5py, which reads it itself.
+
+It fetches only structures that h5py will read for the same walk (`follow` decides which
+groups are walked, `attribute` which attribute values, `value_limit` which datasets' data),
+so the bytes fetched stay at what the walk needs.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SIGNATURE = b"\x89HDF\r\n\x1a\n"
+UNDEF = 0xFFFFFFFFFFFFFFFF
+HEADER_GUESS = 512  # libhdf5's own speculative read of an object header
+BTREE_GUESS = 544  # a v1 group B-tree node with K=16
+SNOD_GUESS = 328  # a symbol-table node with K=4
+GCOL_MIN = 4096
+MAX_NEED = 1 << 20  # never ask for more than this for one structure
+
+u16 = struct.Struct("<H").unpack_from
+u32 = struct.Struct("<I").unpack_from
+u64 = struct.Struct("<Q").unpack_from
+
+
+class NeedBytes(Exception):
+    """Parsing needs bytes that are not fetched yet."""
+
+    def __init__(self, offset: int, length: int) -> None:
+        super().__init__(offset, length)
+        self.offset = offset
+        self.length = length
+
+
+@dataclass
+class Item:
+    kind: str
+    addr: int
+    path: str = "/"
+    fetch: tuple[tuple[int, int], ...] = ()
+    ctx: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PrefetchStats:
+    rounds: int = 0
+    structures: int = 0
+    unparsed: int = 0
+
+
+def _everything(path: str) -> bool:
+    return True
+
+
+def _no_values(path: str) -> int:
+    return 0
+
+
+class _Planner:
+    def __init__(
+        self,
+        rf: Any,
+        follow: Callable[[str], bool],
+        attribute: Callable[[str], bool],
+        value_limit: Callable[[str], int],
+        budget: float = 1.9,
+        spread: int = 16,
+    ) -> None:
+        self.rf = rf
+        self.follow = follow
+        self.attribute = attribute
+        self.value_limit = value_limit
+        self.stats = PrefetchStats()
+        self.needed: set[int] = set()
+        self.speculative: set[int] = set()
+        self.last_speculative: set[int] = set()
+        self.spread = spread
+        self.max_spread = 32
+        self.budget = budget
+
+    # -- bytes -------------------------------------------------------------------------
+
+    def get(self, offset: int, length: int) -> bytes:
+        if offset < 0 or offset >= self.rf.size or length <= 0:
+            raise ValueError(f"address {offset} outside the file")
+        length = min(length, self.rf.size - offset)
+        data = self.rf.cached(offset, length)
+        if data is None:
+            raise NeedBytes(offset, length)
+        return bytes(data)
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, max_rounds: int = 64) -> PrefetchStats:
+        items = [Item("superblock", 0, "/", ((0, 4096),))]
+        seen: set[tuple[str, int]] = set()
+        steps = 0
+        while items and steps < max_rounds:
+            steps += 1
+            self._fetch([r for it in items for r in it.fetch])
+            found: list[Item] = []
+            for it in items:
+                try:
+                    found += getattr(self, "_" + it.kind)(it)
+                    self.stats.structures += 1
+                except NeedBytes as e:
+                    want = (e.offset, min(e.length, MAX_NEED))
+                    if want in it.fetch:  # fetched and still missing: give up on it
+                        self.stats.unparsed += 1
+                    else:
+                        it.fetch = (want,)
+                        it.ctx["requeued"] = True
+                        found.append(it)
+                except (ValueError, IndexError, struct.error, KeyError):
+                    self.stats.unparsed += 1  # not ours to judge: h5py will read it itself
+            items = []
+            for it in found:
+                if not it.ctx.get("requeued"):
+                    if (it.kind, it.addr) in seen:
+                        continue
+                    seen.add((it.kind, it.addr))
+                items.append(it)
+        return self.stats
+
+    def _fetch(self, ranges: list[tuple[int, int]]) -> None:
+        """One burst: the missing blocks, plus neighbours of each missing run while that pays.
+
+        HDF5 metadata sits in runs of adjacent blocks (libhdf5 allocates it in aggregated
+        blocks), so a structure's neighbours are likely the next level's structures. The
+        spread doubles while speculative blocks turn out needed and halves when they do not,
+        and speculative blocks never take the total past `budget` x the blocks needed.
+        """
+        rf = self.rf
+        want = rf.blocks_of(ranges)
+        self.needed |= want
+        if want & self.speculative:
+            self.spread = min(self.max_spread, self.spread * 2)
+            self.speculative -= want
+        missing = sorted(b for b in want if not rf.has_block(b))
+        if not missing:
+            return
+        if self.last_speculative and not (self.last_speculative & self.needed):
+            self.spread = max(1, self.spread // 2)
+        top = (rf.size - 1) // rf.block_size
+        # candidates by distance from the nearest missing block, nearest first
+        dist: dict[int, int] = {}
+        for b in missing:
+            for d in range(1, self.spread + 1):
+                for c in (b + d, b - d):
+                    if 0 <= c <= top and not rf.has_block(c) and c not in want:
+                        dist[c] = min(d, dist.get(c, d))
+        room = int(self.budget * len(self.needed)) - rf.blocks_fetched - len(missing)
+        extra = sorted(dist, key=lambda c: (dist[c], c))[: max(0, room)]
+        self.last_speculative = set(extra)
+        self.speculative |= self.last_speculative
+        rf.fetch_blocks(missing + extra)
+        self.stats.rounds += 1
+
+    # -- structures ----------------------------------------------------------------------
+
+    def _superblock(self, it: Item) -> list[Item]:
+        b = self.get(0, 96)
+        if b[:8] != SIGNATURE:
+            return []  # a user block: rare, leave it to h5py
+        version = b[8]
+        if version in (0, 1):
+            if b[13] != 8 or b[14] != 8:
+                return []
+            entry = 56 if version == 0 else 60
+            return self._entry(b, entry, "/")
+        if version in (2, 3):
+            if b[9] != 8 or b[10] != 8:
+                return []
+            return [self._header_item(u64(b, 36)[0], "/")]
+        return []
+
+    def _entry(self, b: bytes, pos: int, path: str) -> list[Item]:
+        """A symbol-table entry: the object header, and its group's B-tree/heap if cached."""
+        ohdr = u64(b, pos + 8)[0]
+        cache_type = u32(b, pos + 16)[0]
+        if cache_type == 2 or ohdr == UNDEF:  # a soft link: its target is walked elsewhere
+            return []
+        out = [self._header_item(ohdr, path)]
+        if cache_type == 1:
+            btree, heap = u64(b, pos + 24)[0], u64(b, pos + 32)[0]
+            out += self._group_items(btree, heap, path)
+        return out
+
+    def _header_item(self, addr: int, path: str) -> Item:
+        return Item("ohdr", addr, path, ((addr, HEADER_GUESS),))
+
+    def _group_items(self, btree: int, heap: int, path: str) -> list[Item]:
+        return [
+            Item("btree", btree, path, ((btree, BTREE_GUESS),), {"heap": heap}),
+            Item("heap", heap, path, ((heap, 32),)),
+        ]
+
+    def _heap(self, it: Item) -> list[Item]:
+        b = self.get(it.addr, 32)
+        if b[:4] != b"HEAP":
+            raise ValueError("not a local heap")
+        size, data = u64(b, 8)[0], u64(b, 24)[0]
+        return [Item("raw", data, it.path, ((data, size),))]
+
+    def _raw(self, it: Item) -> list[Item]:
+        return []
+
+    def _gcol(self, it: Item) -> list[Item]:
+        b = self.get(it.addr, 16)
+        if b[:4] != b"GCOL":
+            raise ValueError("not a global heap collection")
+        size = u64(b, 8)[0]
+        self.get(it.addr, size)  # raises NeedBytes until the whole collection is here
+        return []
+
+    def _btree(self, it: Item) -> list[Item]:
+        b = self.get(it.addr, 24)
+        if b[:4] != b"TREE" or b[4] != 0:
+            raise ValueError("not a group B-tree node")
+        level, used = b[5], u16(b, 6)[0]
+        body = self.get(it.addr, 24 + 8 + used * 16)
+        children = [u64(body, 24 + 8 + i * 16)[0] for i in range(used)]
+        heap = it.ctx["heap"]
+        if level > 0:
+            return [
+                Item("btree", c, it.path, ((c, BTREE_GUESS),), {"heap": heap}) for c in children
+            ]
+        return [Item("snod", c, it.path, ((c, SNOD_GUESS),), {"heap": heap}) for c in children]
+
+    def _snod(self, it: Item) -> list[Item]:
+        b = self.get(it.addr, 8)
+        if b[:4] != b"SNOD":
+            raise ValueError("not a symbol-table node")
+        n = u16(b, 6)[0]
+        body = self.get(it.addr, 8 + n * 40)
+        hb = self.get(it.ctx["heap"], 32)
+        if hb[:4] != b"HEAP":
+            raise ValueError("not a local heap")
+        names = self.get(u64(hb, 24)[0], u64(hb, 8)[0])
+        out: list[Item] = []
+        for i in range(n):
+            pos = 8 + i * 40
+            off = u64(body, pos)[0]
+            name = names[off : names.index(b"\0", off)].decode("utf-8", "replace")
+            child = f"{it.path.rstrip('/')}/{name}"
+            if self.follow(child):
+                out += self._entry(body, pos, child)
+        return out
+
+    # -- object headers ------------------------------------------------------------------
+
+    def _ohdr(self, it: Item) -> list[Item]:
+        b = self.get(it.addr, 16)
+        if b[:4] == b"OHDR":
+            flags = b[5]
+            pos = 6 + (16 if flags & 0x20 else 0) + (4 if flags & 0x10 else 0)
+            width = 1 << (flags & 3)
+            head = self.get(it.addr, pos + width)
+            size = int.from_bytes(head[pos : pos + width], "little")
+            start = it.addr + pos + width
+            chunk = self.get(start, size)
+            it.ctx["v2flags"] = flags
+            return self._messages(it, chunk, 2)
+        if b[0] != 1:
+            raise ValueError("unknown object header version")
+        size = u32(b, 8)[0]
+        chunk = self.get(it.addr + 16, size)
+        return self._messages(it, chunk, 1)
+
+    def _ochk(self, it: Item) -> list[Item]:
+        chunk = self.get(it.addr, it.ctx["length"])
+        if it.ctx["version"] == 2:
+            if chunk[:4] != b"OCHK":
+                raise ValueError("not an object header continuation chunk")
+            chunk = chunk[4:-4]
+        return self._messages(it, chunk, it.ctx["version"])
+
+    def _messages(self, it: Item, chunk: bytes, version: int) -> list[Item]:
+        out: list[Item] = []
+        pos = 0
+        if version == 1:
+            hsize = 8
+        else:
+            hsize = 4 + (2 if it.ctx.get("v2flags", 0) & 0x04 else 0)
+        while pos + hsize <= len(chunk):
+            if version == 1:
+                mtype, msize = u16(chunk, pos)[0], u16(chunk, pos + 2)[0]
+                mflags = chunk[pos + 4]
+            else:
+                mtype, msize, mflags = chunk[pos], u16(chunk, pos + 1)[0], chunk[pos + 3]
+            data = chunk[pos + hsize : pos + hsize + msize]
+            pos += hsize + msize
+            if mflags & 0x02:  # shared message: stored elsewhere
+                continue
+            out += self._message(it, mtype, data, version)
+        out += self._dataset_value(it)
+        return out
+
+    def _message(self, it: Item, mtype: int, data: bytes, version: int) -> list[Item]:
+        if mtype == 0x11:  # symbol table: this is an old-style group
+            return self._group_items(u64(data, 0)[0], u64(data, 8)[0], it.path)
+        if mtype == 0x10:  # continuation
+            addr, length = u64(data, 0)[0], u64(data, 8)[0]
+            ctx = {**it.ctx, "length": length, "version": version, "requeued": False}
+            return [Item("ochk", addr, it.path, ((addr, length),), ctx)]
+        if mtype == 0x06:  # link (compact storage)
+            return self._link(it, data)
+        if mtype in (0x02, 0x15):  # link info / attribute info: dense storage headers
+            return self._dense(data, mtype)
+        if mtype == 0x0C:
+            return self._attribute(it, data)
+        if mtype == 0x03:
+            it.ctx["dtype"] = data
+        elif mtype == 0x01:
+            it.ctx["space"] = data
+        elif mtype == 0x08:
+            it.ctx["layout"] = data
+        return []
+
+    def _link(self, it: Item, d: bytes) -> list[Item]:
+        flags = d[1]
+        pos = 2
+        ltype = 0
+        if flags & 0x08:
+            ltype = d[pos]
+            pos += 1
+        if flags & 0x04:
+            pos += 8
+        if flags & 0x10:
+            pos += 1
+        width = 1 << (flags & 3)
+        nlen = int.from_bytes(d[pos : pos + width], "little")
+        pos += width
+        name = d[pos : pos + nlen].decode("utf-8", "replace")
+        pos += nlen
+        if ltype != 0:
+            return []
+        child = f"{it.path.rstrip('/')}/{name}"
+        return [self._header_item(u64(d, pos)[0], child)] if self.follow(child) else []
+
+    def _dense(self, d: bytes, mtype: int) -> list[Item]:
+        flags = d[1]
+        pos = 2 + (8 if mtype == 0x02 and flags & 0x01 else 0)
+        if mtype == 0x15 and flags & 0x01:
+            pos += 2
+        heap, index = u64(d, pos)[0], u64(d, pos + 8)[0]
+        return [Item("raw", a, "", ((a, 512),)) for a in (heap, index) if a != UNDEF]
+
+    def _attribute(self, it: Item, d: bytes) -> list[Item]:
+        version = d[0]
+        nsize, tsize, ssize = u16(d, 2)[0], u16(d, 4)[0], u16(d, 6)[0]
+        if version == 1:
+            pos = 8
+
+            def pad(n: int) -> int:
+                return (n + 7) & ~7
+        elif version in (2, 3):
+            pos = 8 + (1 if version == 3 else 0)
+
+            def pad(n: int) -> int:
+                return n
+        else:
+            return []
+        if version > 1 and d[1] & 0x03:  # shared datatype or dataspace
+            return []
+        name = d[pos : pos + nsize].rstrip(b"\0").decode("utf-8", "replace")
+        pos += pad(nsize)
+        dtype = d[pos : pos + tsize]
+        pos += pad(tsize)
+        space = d[pos : pos + ssize]
+        pos += pad(ssize)
+        if not self.attribute(name):
+            return []
+        return self._heap_refs(dtype, space, d[pos:])
+
+    def _heap_refs(self, dtype: bytes, space: bytes, data: bytes) -> list[Item]:
+        """Global heap collections that variable-length values (or region refs) point to."""
+        cls = dtype[0] & 0x0F
+        if cls == 9:  # variable length: 4-byte length + heap address + index
+            step, at = 16, 4
+        elif cls == 7 and dtype[1] & 0x0F == 1:  # dataset region reference
+            step, at = 12, 0
+        else:
+            return []
+        n = min(_elements(space), len(data) // step)
+        addrs = {u64(data, i * step + at)[0] for i in range(n)}
+        return [Item("gcol", a, "", ((a, GCOL_MIN),)) for a in sorted(addrs) if 0 < a != UNDEF]
+
+    def _dataset_value(self, it: Item) -> list[Item]:
+        layout, dtype, space = it.ctx.get("layout"), it.ctx.get("dtype"), it.ctx.get("space")
+        limit = self.value_limit(it.path)
+        if layout is None or dtype is None or space is None or limit <= 0:
+            return []
+        if layout[0] not in (3, 4):
+            return []
+        if layout[1] == 0:  # compact: the data is in the header
+            size = u16(layout, 2)[0]
+            return self._heap_refs(dtype, space, layout[4 : 4 + size])
+        if layout[1] == 1:  # contiguous
+            addr, size = u64(layout, 2)[0], u64(layout, 10)[0]
+            if addr == UNDEF or size > limit:
+                return []
+            ctx = {"dtype": dtype, "space": space, "size": size}
+            return [Item("contiguous", addr, it.path, ((addr, size),), ctx)]
+        return []
+
+    def _contiguous(self, it: Item) -> list[Item]:
+        data = self.get(it.addr, it.ctx["size"])
+        return self._heap_refs(it.ctx["dtype"], it.ctx["space"], data)
+
+
+def _elements(space: bytes) -> int:
+    version, rank = space[0], space[1]
+    if version == 1:
+        pos = 8
+    elif version == 2:
+        if space[3] == 2:  # null dataspace
+            return 0
+        pos = 4
+    else:
+        return 0
+    n = 1
+    for i in range(rank):
+        n *= u64(space, pos + 8 * i)[0]
+    return n
+
+
+def prefetch_metadata(
+    rf: Any,
+    *,
+    follow: Callable[[str], bool] = _everything,
+    attribute: Callable[[str], bool] = _everything,
+    value_limit: Callable[[str], int] = _no_values,
+    max_rounds: int = 64,
+) -> PrefetchStats:
+    """Fetch the metadata a walk of `rf` (a `RangeFile`) will read, level by level.
+
+    `follow(path)`: whether the object at `path` is walked (its header, and for a group its
+    members). `attribute(name)`: whether attribute values of that name are read (their
+    variable-length strings live in global heap collections). `value_limit(path)`: the size
+    up to which the data of the dataset at `path` is read (0: not read).
+    """
+    return _Planner(rf, follow, attribute, value_limit).run(max_rounds)
