@@ -459,3 +459,28 @@ def test_synthetic_archive_at_scale_is_crawled_in_bounded_requests(tmp_path):
         stats = crawl(srv, tmp_path / "idx", workers=4)
     assert stats.assets >= gen.n_assets
     assert stats.requests < gen.n_assets / 100
+
+
+def test_parts_written_by_an_older_version_are_merged_with_new_columns_null(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dandindex.schemas import SCHEMAS
+    from dandindex.store import TableWriter
+
+    schema = SCHEMAS["nwb_files"]
+    old = pa.schema([f for f in schema if f.name != "read_url"])  # the shape before read_url
+    required = {"summary_key": "k", "experimenters": [], "keywords": []}
+    required |= {"neurodata_types": [], "metadata_ranges": []}
+    batch = pa.RecordBatch.from_pylist(
+        [{"asset_id": "a1", "nwb_version": "2.7.0", "n_objects": 3, **required}], schema=old
+    )
+    w = TableWriter(tmp_path / "nwb_files.parquet", "nwb_files")
+    w.add_batch(batch)
+    w.add({"asset_id": "a2", "read_url": "http://x/blob", **required})
+    w.close()
+    table = pq.read_table(tmp_path / "nwb_files.parquet")
+    assert table.schema.names == schema.names
+    rows = {r["asset_id"]: r for r in table.to_pylist()}
+    assert rows["a1"]["read_url"] is None and rows["a1"]["n_objects"] == 3
+    assert rows["a2"]["read_url"] == "http://x/blob"

@@ -46,22 +46,45 @@ def test_search_hits_open_like_a_local_read(idx, generated, nwb_files):
     np.testing.assert_array_equal(streamed, local)
 
 
-def test_recorded_ranges_make_opening_cheap(idx, generated, server):
-    """With the ranges recorded by the crawl, the metadata walk needs no request after the burst."""
+def test_recorded_ranges_make_opening_cheap(idx, generated, server, nwb_files):
+    """With what the crawl recorded (ranges, blob URL, size), opening is one burst: after it,
+    neither the metadata walk nor pynwb's read() makes a request."""
+    import h5py
+    from pynwb import NWBHDF5IO
+
+    from dandindex.handles import _manager
+    from dandindex.nwb.summary import summarize
     from dandindex.nwb.walk import summarize_h5
 
     h = handle_for(idx, generated, "ecephys")
-    assert h._recorded_ranges(), "the crawl should have recorded the metadata ranges"
+    ranges, read_url = h._recorded()
+    assert ranges, "the crawl should have recorded the metadata ranges"
+    assert read_url and "/blobs/" in read_url and h.size
+    api_before = server.counters.requests["download"]
     rf = h._rangefile()
     try:
+        assert server.counters.requests["download"] == api_before  # no redirect to follow
         before = server.counters.requests["blob"]
         summary = summarize_h5(rf)
+        assert summary.objects == summarize(nwb_files["ecephys"])["objects"]
+        with h5py.File(rf, "r") as f, NWBHDF5IO(file=f, mode="r", manager=_manager(f)) as io:
+            nwb = io.read()
+            assert len(nwb.units) == 8 and "SpikeEvents_shank0" in nwb.acquisition
         assert server.counters.requests["blob"] == before
-        assert len(summary.objects) == 28
     finally:
         rf.close()
     with h.open_h5() as f:
         assert f["/acquisition/ElectricalSeries/data"].shape[1] == 16
+
+
+def test_open_falls_back_to_the_api_when_the_recorded_url_is_gone(idx, generated, server):
+    import dataclasses
+
+    h = handle_for(idx, generated, "ophys")
+    ranges, read_url = h._recorded()
+    moved = dataclasses.replace(h, metadata_ranges=ranges, read_url=read_url + "-moved")
+    with moved.open() as nwb:
+        assert nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:10, :2].shape == (10, 2)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +100,9 @@ def test_recorded_ranges_make_opening_cheap(idx, generated, server):
         ("ophys", "/acquisition/TwoPhotonSeries", {"start": 3}),
         ("ecephys", "/acquisition/ElectricalSeries", {"start": 0, "stop": 600}),
         ("ecephys", "/units", {}),
+        ("ecephys", "/units/waveform_mean", {}),
+        ("ecephys", "/acquisition/SpikeEvents_shank0", {"start": 0, "stop": 20}),
+        ("behavior", "/processing/behavior/PoseEstimation", {"start": 10}),
         ("behavior", "/processing/behavior/Position/position", {}),
         ("icephys", "/acquisition/current_clamp_0", {}),
     ],
@@ -93,6 +119,9 @@ def test_plot_errors_are_clear(idx, generated):
         h.plot("/acquisition/Nope")
     with pytest.raises(DandindexError, match="No plot for type Device"):
         h.plot("/general/devices/probe0")
+    pose = handle_for(idx, generated, "behavior")
+    with pytest.raises(DandindexError, match="past the end"):
+        pose.plot("/processing/behavior/PoseEstimation", start=10**6)
 
 
 def test_download_resumes_and_checks_sha256(idx, generated, tmp_path):

@@ -44,6 +44,7 @@ class AssetHandle:
     sha256: str | None = None
     index_path: str | None = field(default=None, repr=False, compare=False)
     metadata_ranges: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
+    read_url: str | None = field(default=None, repr=False, compare=False)
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -58,31 +59,51 @@ class AssetHandle:
     # -- reading ---------------------------------------------------------------------
 
     def _rangefile(self) -> Any:
-        from dandindex.crawl.rangefile import RangeFile
+        """A `RangeFile` with the file's metadata already fetched, in as few round trips as
+        the index allows: with the recorded ranges, the blob URL the crawl read from and the
+        size, one burst of concurrent requests; then whatever else a pynwb read needs (every
+        attribute, small dataset values), one level of the HDF5 tree per round trip."""
+        from dandindex.crawl.rangefile import RangeFile, RangeReadError
+        from dandindex.nwb.prefetch import prefetch_metadata
+        from dandindex.nwb.walk import walked
 
-        ranges = self.metadata_ranges or self._recorded_ranges()
+        ranges, read_url = self._recorded()
         # Opening for reading: round trips matter more than bytes, so read ahead generously.
-        rf = RangeFile(
-            self.url("api"), first_read=65536, readahead=16, max_readahead=512, budget=64.0
-        )
-        if ranges:
-            rf.prefetch(ranges)  # one burst instead of dozens of round trips
+        options: dict[str, Any] = {"readahead": 16, "max_readahead": 512, "budget": 64.0}
+        rf = None
+        if read_url and self.size:
+            rf = RangeFile(read_url, size=self.size, first_read=0, **options)
+            try:
+                rf.prefetch([(0, OPEN_FIRST_READ), *ranges])  # open and metadata in one burst
+            except RangeReadError:  # moved or expired: go through the API as below
+                rf.close()
+                rf = None
+        if rf is None:
+            rf = RangeFile(self.url("api"), first_read=OPEN_FIRST_READ, **options)
+            rf.prefetch(ranges)
+        prefetch_metadata(rf, follow=walked, value_limit=_open_value_limit)
         return rf
 
-    def _recorded_ranges(self) -> tuple[tuple[int, int], ...]:
-        """The byte ranges the crawl's metadata walk needed, from the index (no network)."""
-        if not self.index_path:
-            return ()
+    def _recorded(self) -> tuple[tuple[tuple[int, int], ...], str | None]:
+        """The byte ranges the crawl's metadata walk needed and the URL it read them from,
+        from the handle or the index (no network)."""
+        if self.metadata_ranges or not self.index_path:
+            return self.metadata_ranges, self.read_url
         from dandindex.index import Index
 
         with Index(self.index_path) as idx:
+            if "read_url" not in idx.sql("SELECT * FROM nwb_files LIMIT 0").columns:
+                # an index from an older crawl: plain streaming
+                return (), None
             rows = idx.sql(
-                "SELECT metadata_ranges FROM nwb_files WHERE asset_id = $a AND error IS NULL",
+                "SELECT metadata_ranges, read_url FROM nwb_files"
+                " WHERE asset_id = $a AND error IS NULL",
                 {"a": self.asset_id},
             ).rows()
         if not rows or not rows[0]["metadata_ranges"]:
-            return ()
-        return tuple((int(a), int(n)) for a, n in rows[0]["metadata_ranges"])
+            return (), None
+        ranges = tuple((int(a), int(n)) for a, n in rows[0]["metadata_ranges"])
+        return ranges, rows[0]["read_url"]
 
     @contextlib.contextmanager
     def open_h5(self) -> Iterator[Any]:
@@ -105,7 +126,7 @@ class AssetHandle:
         try:
             import h5py
 
-            with h5py.File(rf, "r") as f, NWBHDF5IO(file=f, mode="r", load_namespaces=True) as io:
+            with h5py.File(rf, "r") as f, NWBHDF5IO(file=f, mode="r", manager=_manager(f)) as io:
                 yield io.read()
         finally:
             rf.close()
@@ -205,6 +226,7 @@ class AssetSet(Result):
             sha256=row.get("sha256"),
             index_path=self.index_path,
             metadata_ranges=ranges,
+            read_url=row.get("read_url"),
         )
 
     def handles(self) -> list[AssetHandle]:
@@ -248,6 +270,33 @@ class AssetSet(Result):
         return f"<table><thead><tr>{''.join(f'<th>{c}</th>' for c in cols)}</tr></thead><tbody>{body}</tbody></table>"
 
 
+OPEN_FIRST_READ = 65536
+SPEC_VALUE_LIMIT = 1 << 20
+OPEN_VALUE_LIMIT = 4096
+
+
+def _open_value_limit(path: str) -> int:
+    """Datasets whose values a pynwb read takes: cached extension specs and small ones."""
+    return SPEC_VALUE_LIMIT if path.startswith("/specifications/") else OPEN_VALUE_LIMIT
+
+
+def _manager(f: Any) -> Any:
+    """pynwb's build manager for `f`: the installed schema plus the file's cached extension
+    namespaces. Cached copies of the installed namespaces (core, hdmf-common, ...) are not
+    read: pynwb would ignore them for its installed versions anyway."""
+    from hdmf.build import BuildManager
+    from pynwb import NWBHDF5IO, get_type_map
+
+    from dandindex.nwb.hierarchy import INSTALLED
+
+    tm = get_type_map()
+    specs = f.get("/specifications")
+    extensions = [ns for ns in (specs or {}) if ns not in INSTALLED]
+    if extensions:
+        NWBHDF5IO.load_namespaces(tm, file=f, namespaces=extensions)
+    return BuildManager(tm)
+
+
 def find_asset(idx: Index, ref: str) -> AssetHandle:
     """An asset by id, ``dandiset_id/path``, or download URL, from the index."""
     if "/" in ref and not ref.startswith(("http://", "https://")):
@@ -274,6 +323,6 @@ def find_asset(idx: Index, ref: str) -> AssetHandle:
 
 _HANDLE_SQL = """
 SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url, a.blob_id, a.sha256,
-       f.metadata_ranges
+       f.metadata_ranges, f.read_url
 FROM assets a LEFT JOIN nwb_files f USING (asset_id)
 """

@@ -8,7 +8,10 @@ returns a matplotlib ``Figure`` (no pyplot, no ``show()``). Supported:
 - ElectricalSeries: channels stacked with offsets, labelled from the electrodes table;
 - Units: a spike raster for a time window, colored by electrode group where known;
 - images (Image/GrayscaleImage/RGBImage) and frames of ImageSeries/TwoPhotonSeries: imshow;
-- PlaneSegmentation: ROI outlines over the mean or max image of the plane.
+- PlaneSegmentation: ROI outlines over the mean or max image of the plane;
+- spike waveforms: a Units table's ``waveform_mean`` (one trace per unit) and the snippets of a
+  SpikeEventSeries (overlaid, their mean in bold);
+- pose estimation (ndx-pose ``PoseEstimation``): the keypoints of one frame with the skeleton.
 
 Anything else raises a `DandindexError` naming what can be plotted in the file.
 """
@@ -20,7 +23,16 @@ from typing import Any
 
 from dandindex.errors import DandindexError
 
-PLOTTABLE = ("TimeSeries", "Units", "Image", "ImageSeries", "PlaneSegmentation", "Images")
+PLOTTABLE = (
+    "TimeSeries",
+    "Units",
+    "Image",
+    "ImageSeries",
+    "PlaneSegmentation",
+    "Images",
+    "PoseEstimation",
+)
+WAVEFORMS = ("waveform_mean", "waveform_sd")
 
 
 def _text(value: Any) -> str | None:
@@ -46,11 +58,17 @@ def plottable_objects(f: Any) -> list[str]:
         if name.startswith("specifications"):
             return
         kinds = _kinds(obj)
-        if any(k in PLOTTABLE for k in kinds):
+        if any(k in PLOTTABLE for k in kinds) or _is_waveform_column(obj):
             out.append("/" + name)
 
     f.visititems(visit)
     return sorted(out)
+
+
+def _is_waveform_column(obj: Any) -> bool:
+    """A Units table's mean (or sd) waveform column."""
+    name = obj.name.rsplit("/", 1)[-1]
+    return name in WAVEFORMS and "Units" in _kinds(obj.parent)
 
 
 def _figure(ax: Any) -> tuple[Any, Any]:
@@ -100,6 +118,12 @@ def plot_object(
             f"No object {object_path!r} in this file. Plottable objects: {', '.join(plottable_objects(f)) or 'none'}."
         )
     kinds = _kinds(obj)
+    if _is_waveform_column(obj):
+        return _waveform_column(obj, start, stop, ax)
+    if "PoseEstimation" in kinds:
+        return _pose(obj, start or 0, ax)
+    if "SpikeEventSeries" in kinds:
+        return _spike_events(obj, start, stop, ax)
     if "PlaneSegmentation" in kinds:
         return _plane_segmentation(f, obj, ax)
     if "Units" in kinds:
@@ -266,4 +290,93 @@ def _plane_segmentation(f: Any, ps: Any, ax: Any) -> Any:
         if m.max() > 0:
             ax.contour(m, levels=[0.5 * m.max()], colors="yellow", linewidths=0.8)
     ax.set_title(f"{ps.name}: {len(masks)} ROIs")
+    return fig
+
+
+def _waveform_column(column: Any, start: int | None, stop: int | None, ax: Any) -> Any:
+    """One trace per unit (units `start`..`stop`, first 20 by default), first channel."""
+    import numpy as np
+
+    a, b = _window(column.shape[0], start, stop, default=20)
+    values = np.asarray(column[a:b], dtype=float)
+    if values.ndim == 3:  # (units, samples, channels): the first channel
+        values = values[:, :, 0]
+    rate = column.attrs.get("sampling_rate")
+    x = np.arange(values.shape[1], dtype=float)
+    xlabel = "sample"
+    if rate:
+        x, xlabel = x / float(rate) * 1000.0, "time (ms)"
+    fig, ax = _figure(ax)
+    for i, trace in enumerate(values):
+        ax.plot(x, trace, lw=0.9, label=f"unit {a + i}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_text(column.attrs.get("unit")) or "")
+    if len(values) <= 10:
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"{column.name}: {len(values)} units")
+    return fig
+
+
+def _spike_events(group: Any, start: int | None, stop: int | None, ax: Any) -> Any:
+    """Snippets of a SpikeEventSeries (events `start`..`stop`), first channel, mean in bold."""
+    import numpy as np
+
+    data = group["data"]
+    a, b = _window(data.shape[0], start, stop, default=50)
+    values = np.asarray(data[a:b], dtype=float) * float(data.attrs.get("conversion", 1.0))
+    if values.ndim == 3:  # (events, channels, samples): the first channel
+        values = values[:, 0, :]
+    fig, ax = _figure(ax)
+    x = np.arange(values.shape[1])
+    for trace in values:
+        ax.plot(x, trace, lw=0.5, color="0.6")
+    ax.plot(x, values.mean(axis=0), lw=2.0, color="C3", label="mean")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_xlabel("sample")
+    ax.set_ylabel(_text(data.attrs.get("unit")) or "volts")
+    ax.set_title(f"{group.name}: events {a}-{b - 1} of {data.shape[0]}")
+    return fig
+
+
+def _pose(pe: Any, frame: int, ax: Any) -> Any:
+    """The keypoints of every PoseEstimationSeries of `pe` at `frame`, joined by the skeleton."""
+    import numpy as np
+
+    names: list[str] = []
+    points: list[Any] = []
+    for name, obj in sorted(pe.items()):
+        if _text(obj.attrs.get("neurodata_type")) == "PoseEstimationSeries" and "data" in obj:
+            data = obj["data"]
+            if frame >= data.shape[0]:
+                raise DandindexError(
+                    f"Frame {frame} is past the end of {obj.name} ({data.shape[0]} frames)."
+                )
+            names.append(name)
+            points.append(np.asarray(data[frame], dtype=float)[:2])
+    if not points:
+        raise DandindexError(f"{pe.name} holds no PoseEstimationSeries to draw.")
+    xy = np.vstack(points)
+    fig, ax = _figure(ax)
+    skeleton = next(  # a link named after the Skeleton (ndx-pose >= 0.2) or "skeleton"
+        (o for o in pe.values() if _text(o.attrs.get("neurodata_type")) == "Skeleton"), None
+    )
+    if skeleton is not None and "edges" in skeleton and "nodes" in skeleton:
+        nodes = [_text(n) for n in skeleton["nodes"][()]]
+        for i, j in np.asarray(skeleton["edges"][()]):
+            if nodes[i] in names and nodes[j] in names:
+                p, q = xy[names.index(nodes[i])], xy[names.index(nodes[j])]
+                ax.plot([p[0], q[0]], [p[1], q[1]], color="0.5", lw=1.5)
+    ax.scatter(xy[:, 0], xy[:, 1], c=[f"C{i % 10}" for i in range(len(xy))], s=40, zorder=3)
+    for (x, y), name in zip(xy, names, strict=True):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    video = pe.get("source_video")
+    size = pe.get("dimensions") or (video.get("dimension") if video is not None else None)
+    if size is not None:  # the video frame's width and height, in pixels
+        width, height = np.asarray(size[()]).reshape(-1)[:2]
+        ax.set_xlim(0, float(width))
+        ax.set_ylim(float(height), 0)
+    else:
+        ax.invert_yaxis()  # image coordinates: y grows downwards
+    ax.set_aspect("equal")
+    ax.set_title(f"{pe.name}: frame {frame}, {len(names)} keypoints")
     return fig

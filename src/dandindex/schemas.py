@@ -170,6 +170,9 @@ class NWBFileRow(Row):
     metadata_ranges: list[list[int]] = Field(
         default_factory=list, description="[offset, length] byte ranges the metadata walk read"
     )
+    read_url: str | None = Field(
+        None, description="the blob URL the walk read after the API's redirect (query stripped)"
+    )
     links: str | None = Field(None, description="soft/external links (JSON), not followed")
     bytes_read: int | None = Field(None, description="bytes fetched to summarise")
     requests: int | None = Field(None, description="HTTP requests made to summarise")

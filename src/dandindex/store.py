@@ -69,6 +69,18 @@ def write_json_atomic(path: Path, data: Any) -> None:
     _fsync_dir(path.parent)
 
 
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """`batch` with `schema`'s columns in order: columns it lacks are null, extra ones dropped."""
+    names = batch.schema.names
+    columns = [
+        batch.column(names.index(f.name)).cast(f.type)
+        if f.name in names
+        else pa.nulls(batch.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
 def stamp_key(stamp: dict[str, Any]) -> str:
     text = json.dumps(stamp, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -94,6 +106,8 @@ class TableWriter:
     def add_batch(self, batch: pa.RecordBatch) -> None:
         self.flush()
         assert self._writer is not None
+        if batch.schema != self.schema:  # a part from an older version: conform it
+            batch = conform(batch, self.schema)
         self._writer.write_batch(batch)
         self.rows += batch.num_rows
 

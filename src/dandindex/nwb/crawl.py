@@ -445,6 +445,7 @@ def nwb_rows(
                 "n_imaging_planes": f.get("n_imaging_planes"),
                 "neurodata_types": f.get("neurodata_types") or [],
                 "metadata_ranges": f.get("metadata_ranges") or [],
+                "read_url": f.get("read_url"),
                 "links": f.get("links"),
                 "bytes_read": f.get("bytes_read"),
                 "requests": f.get("requests"),

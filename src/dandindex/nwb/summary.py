@@ -56,6 +56,9 @@ def summarize(
             out["file"]["bytes_read"] = rf.stats.bytes
             out["file"]["requests"] = rf.stats.requests
             out["file"]["metadata_ranges"] = [[a, n] for a, n in rf.used_ranges()]
+            # the blob URL after the API's redirect, without the presign query (like
+            # dandi-cli's get_content_url(strip_query=True)): it serves open data directly
+            out["file"]["read_url"] = rf.url.split("?", 1)[0]
             rf.close()
         out["file"]["seconds"] = round(time.perf_counter() - t0, 4)
     return out

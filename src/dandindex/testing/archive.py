@@ -119,10 +119,21 @@ class Counters:
         self.bytes: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.partial_bytes = 0  # body bytes of 206 (range) responses
+        self.arrivals: dict[str, list[float]] = {}
 
     def add_request(self, endpoint: str) -> None:
         with self._lock:
             self.requests[endpoint] += 1
+            self.arrivals.setdefault(endpoint, []).append(time.perf_counter())
+
+    def round_trips(self, endpoint: str, latency: float) -> int:
+        """Requests to `endpoint` grouped into round trips: requests that arrive within half
+        the added `latency` of the one before were sent together (a concurrent burst); a later
+        one had to wait for an answer first."""
+        with self._lock:
+            times = sorted(self.arrivals.get(endpoint, []))
+        gap = max(latency / 2, 0.002)
+        return sum(1 for i, t in enumerate(times) if i == 0 or t - times[i - 1] > gap)
 
     def add_status(self, status: int) -> None:
         with self._lock:
@@ -140,6 +151,7 @@ class Counters:
             self.bytes.clear()
             self.statuses.clear()
             self.partial_bytes = 0
+            self.arrivals.clear()
 
     @property
     def total_requests(self) -> int:

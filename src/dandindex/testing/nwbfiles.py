@@ -53,7 +53,7 @@ def _write(nwbfile: Any, path: Path) -> Path:
 def write_ecephys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
     """Electrodes in named areas, raw ElectricalSeries, LFP, and sorted Units."""
     import numpy as np
-    from pynwb.ecephys import LFP, ElectricalSeries
+    from pynwb.ecephys import LFP, ElectricalSeries, SpikeEventSeries
 
     rng = np.random.default_rng(seed)
     nwb = _base("ecephys-synthetic", "extracellular recording in hippocampus and V1", "ecephys01")
@@ -97,6 +97,21 @@ def write_ecephys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
             quality="good" if u % 2 == 0 else "mua",
             waveform_mean=rng.normal(size=(40, 1)).astype(np.float32),
         )
+    events_region = nwb.create_electrode_table_region(list(range(4)), "first four electrodes")
+    n_events = 30
+    snippet = np.sin(np.linspace(0, 3 * np.pi, 32)) * -80
+    nwb.add_acquisition(
+        SpikeEventSeries(
+            name="SpikeEvents_shank0",
+            data=(snippet[None, None, :] + rng.normal(scale=8, size=(n_events, 4, 32))).astype(
+                np.int16
+            ),
+            timestamps=np.sort(rng.uniform(0, n_samples / 30000.0, n_events)),
+            electrodes=events_region,
+            conversion=1e-6,
+            description="threshold crossings on shank0",
+        )
+    )
     return _write(nwb, Path(path))
 
 
@@ -241,6 +256,7 @@ def write_behavior(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
     )
     module = nwb.create_processing_module("behavior", "behavioral data")
     module.add(pos)
+    _add_pose(nwb, module, n, rng)
     module.add(
         TimeSeries(
             name="licks",
@@ -250,6 +266,47 @@ def write_behavior(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
         )
     )
     return _write(nwb, Path(path))
+
+
+def _add_pose(nwb: Any, module: Any, n: int, rng: Any) -> None:
+    """An ndx-pose PoseEstimation: three keypoints of a mouse tracked on a 640x480 video."""
+    import numpy as np
+    from ndx_pose import PoseEstimation, PoseEstimationSeries, Skeleton, Skeletons
+
+    nodes = ["nose", "ear_left", "ear_right", "tail_base"]
+    skeleton = Skeleton(
+        name="mouse_skeleton",
+        nodes=nodes,
+        edges=np.array([[0, 1], [0, 2], [1, 3], [2, 3]], dtype="uint8"),
+    )
+    module.add(Skeletons(skeletons=[skeleton]))
+    centre = np.array([320.0, 240.0]) + np.cumsum(rng.normal(size=(n, 2)), axis=0)
+    offsets = {"nose": (40, 0), "ear_left": (10, -15), "ear_right": (10, 15), "tail_base": (-40, 0)}
+    series = [
+        PoseEstimationSeries(
+            name=name,
+            description=f"{name} position",
+            data=centre + np.array(offsets[name]),
+            unit="pixels",
+            reference_frame="(0,0) is the top left corner of the video",
+            rate=30.0,
+            confidence=rng.uniform(0.8, 1.0, n),
+            confidence_definition="softmax output of the network",
+        )
+        for name in nodes
+    ]
+    camera = nwb.create_device(name="camera", description="top-down camera")
+    module.add(
+        PoseEstimation(
+            name="PoseEstimation",
+            pose_estimation_series=series,
+            description="keypoints estimated with a synthetic network",
+            device=camera,
+            scorer="synthetic",
+            source_software="DeepLabCut",
+            skeleton=skeleton,
+        )
+    )
 
 
 WRITERS = {
