@@ -368,6 +368,24 @@ def test_latency_and_counters(fresh_server):
     assert srv.counters.bytes["info"] > 0
 
 
+def test_round_trips_group_concurrent_requests(fresh_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = fresh_server
+    srv.counters.reset()
+    srv.faults.latency = 0.1
+    try:
+        with ThreadPoolExecutor(4) as pool:  # a burst of four, then two one after the other
+            list(pool.map(lambda _: requests.get(f"{srv.api_url}/info/", timeout=10), range(4)))
+        for _ in range(2):
+            requests.get(f"{srv.api_url}/info/", timeout=10)
+    finally:
+        srv.faults.latency = 0
+    assert srv.counters.requests["info"] == 6
+    assert srv.counters.round_trips("info", 0.1) == 3
+    assert srv.counters.round_trips("blob", 0.1) == 0
+
+
 def test_slow_body_fault(fresh_server, generated):
     srv = fresh_server
     asset_id, att = next(iter(generated.nwb_assets.items()))

@@ -26,7 +26,7 @@ import socket
 import struct
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -119,12 +119,13 @@ class Counters:
         self.bytes: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.partial_bytes = 0  # body bytes of 206 (range) responses
-        self.arrivals: dict[str, list[float]] = {}
+        # arrival times, for round trips; bounded so a long-running server does not grow
+        self.arrivals: dict[str, deque[float]] = {}
 
     def add_request(self, endpoint: str) -> None:
         with self._lock:
             self.requests[endpoint] += 1
-            self.arrivals.setdefault(endpoint, []).append(time.perf_counter())
+            self.arrivals.setdefault(endpoint, deque(maxlen=100_000)).append(time.perf_counter())
 
     def round_trips(self, endpoint: str, latency: float) -> int:
         """Requests to `endpoint` grouped into round trips: requests that arrive within half
