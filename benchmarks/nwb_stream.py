@@ -3,7 +3,8 @@
 For each file, in one run, the same h5py metadata walk (dandindex's summariser) over
 (a) ``remfile.File`` with its defaults, (b) fsspec's HTTP file with its defaults, (c) our
 ``RangeFile`` (block cache, coalescing, adaptive read-ahead, per-level header prefetch), and
-(d) the lower bound: the distinct 4 KiB blocks the same walk reads from the local file.
+(d) the lower bound: the distinct 4 KiB blocks the same walk reads from the local file. Ours
+is given the file's size, as the crawl gives it from the asset's metadata.
 The server runs in this process with 20 ms added to every request and counts requests and
 bytes (wall time: the best of 3 runs for remfile and ours, 1 for fsspec); only bytes a client really takes are counted (range responses: remfile and fsspec
 open a file with a GET of the whole file that they abort after the headers).
@@ -54,7 +55,7 @@ def walk(fileobj: Any, rangefile: Any = None) -> int:
     return len(summarize_h5(fileobj, rangefile=rangefile).objects)
 
 
-def run_remfile(url: str) -> None:
+def run_remfile(url: str, size: int) -> None:
     import remfile
 
     f = remfile.File(url)
@@ -64,7 +65,7 @@ def run_remfile(url: str) -> None:
         f.close()
 
 
-def run_fsspec(url: str) -> None:
+def run_fsspec(url: str, size: int) -> None:
     import fsspec
 
     fs = fsspec.filesystem("http")
@@ -72,28 +73,29 @@ def run_fsspec(url: str) -> None:
         walk(f)
 
 
-def run_ours(url: str) -> None:
+def run_ours(url: str, size: int) -> None:
     from dandindex.crawl.rangefile import RangeFile
 
-    rf = RangeFile(url)
+    rf = RangeFile(url, size=size)  # as the crawl does, with the asset's size from the API
     try:
         walk(rf, rf)
     finally:
         rf.close()
 
 
-def measure(srv: Any, fn: Any, url: str, runs: int = 1) -> dict[str, float]:
+def measure(srv: Any, fn: Any, url: str, size: int, runs: int = 1) -> dict[str, float]:
     """Bytes and requests of one run (they repeat exactly); the best wall time of `runs`."""
     seconds = float("inf")
     for _ in range(runs):
         srv.counters.reset()
         t0 = time.perf_counter()
-        fn(url)
+        fn(url, size)
         seconds = min(seconds, time.perf_counter() - t0)
     snap = srv.counters.snapshot()
     return {
         "bytes": snap["partial_bytes"],
         "requests": snap["requests"].get("blob", 0),
+        "round_trips": srv.counters.round_trips("blob", srv.faults.latency),
         "seconds": seconds,
     }
 
@@ -137,13 +139,13 @@ def main() -> None:
                 ("fsspec", run_fsspec, 1),
                 ("ours", run_ours, 3),
             ):
-                row[name] = measure(srv, fn, url, runs)
+                row[name] = measure(srv, fn, url, row["size"], runs)
             rows.append(row)
             o, r, f = row["ours"], row["remfile"], row["fsspec"]
             print(
                 f"{path.name[:44]:44} {row['size'] / 1e6:8.1f} MB | LB {row['lower_bound'] / 1e3:7.1f} kB | "
-                f"ours {o['bytes'] / 1e3:7.1f} kB {o['requests']:3.0f} req {o['seconds']:.2f} s | "
-                f"remfile {r['bytes'] / 1e3:8.1f} kB {r['requests']:3.0f} req {r['seconds']:.2f} s | "
+                f"ours {o['bytes'] / 1e3:7.1f} kB {o['requests']:3.0f} req {o['round_trips']:2.0f} rt {o['seconds']:.2f} s | "
+                f"remfile {r['bytes'] / 1e3:8.1f} kB {r['requests']:3.0f} req {r['round_trips']:2.0f} rt {r['seconds']:.2f} s | "
                 f"fsspec {f['bytes'] / 1e6:7.2f} MB {f['requests']:3.0f} req {f['seconds']:.2f} s"
             )
     ratio = [r["ours"]["bytes"] / r["lower_bound"] for r in rows]
@@ -175,6 +177,16 @@ def main() -> None:
             k: statistics.median(r[k]["requests"] for r in rows)
             for k in ("ours", "remfile", "fsspec")
         },
+        "median_round_trips": {
+            k: statistics.median(r[k]["round_trips"] for r in rows)
+            for k in ("ours", "remfile", "fsspec")
+        },
+        "files_more_round_trips_than_remfile": sum(
+            r["ours"]["round_trips"] > r["remfile"]["round_trips"] for r in rows
+        ),
+        "files_fewer_round_trips_than_remfile": sum(
+            r["ours"]["round_trips"] < r["remfile"]["round_trips"] for r in rows
+        ),
     }
     print(json.dumps(summary, indent=1))
     if args.json:

@@ -482,3 +482,64 @@ def test_prefetch_gives_up_quietly_on_files_it_cannot_parse(tmp_path, nwb_files)
         rf = RangeFile(urls[bogus])
         assert prefetch_metadata(rf).structures == 1  # the superblock check, nothing more
         rf.close()
+
+
+def test_prefetch_follows_dense_link_storage(tmp_path):
+    """Groups of more than 8 members written with libver="latest" (as AqNWB writes) keep
+    their links in a fractal heap indexed by a v2 B-tree: the prefetch parses those too."""
+    import h5py
+    import numpy as np
+
+    from dandindex.nwb.prefetch import prefetch_metadata
+
+    path = tmp_path / "latest.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        for g in range(12):
+            group = f.create_group(f"group{g:02d}")
+            group.attrs["neurodata_type"] = "Thing"
+            for d in range(10):
+                ds = group.create_dataset(f"data{d}", data=np.arange(2000) + d)
+                ds.attrs["unit"] = "volts"
+            group.create_dataset("big", data=np.zeros(200_000))
+    srv, urls = serve_files([path], tmp_path / "srv")
+    with srv:
+        rf = RangeFile(urls[path], size=path.stat().st_size)
+        stats = prefetch_metadata(rf)
+        assert stats.unparsed == 0
+        fetched = rf.stats.requests
+        seen: list[str] = []
+
+        def visit(name: str, obj) -> None:
+            seen.append(name)
+            [obj.attrs[k] for k in obj.attrs]
+
+        with h5py.File(rf, "r") as f:
+            f.visititems(visit)
+        assert len(seen) == 12 * 12
+        assert rf.stats.requests == fetched  # every link found by the prefetch
+        assert stats.rounds <= 6
+        rf.close()
+
+
+def test_known_size_reads_a_small_file_in_one_request(tmp_path):
+    """The crawl knows each asset's size: a small file is then read whole by the first
+    request, instead of a first read that learns the size and a second for the rest."""
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile
+
+    path = tmp_path / "tiny.nwb"
+    nwb = NWBFile("tiny", "tiny-1", datetime(2024, 1, 2, tzinfo=timezone.utc), lab="lab")
+    with NWBHDF5IO(path, "w") as io:
+        io.write(nwb, cache_spec=False)
+    size = path.stat().st_size
+    assert size <= 48 * 1024
+    local = summarize(path)
+    srv, urls = serve_files([path], tmp_path / "srv")
+    with srv:
+        unknown = summarize(urls[path])
+        known = summarize(urls[path], size=size)
+    assert known["objects"] == unknown["objects"] == local["objects"]
+    assert known["file"]["lab"] == "lab"
+    assert (known["file"]["requests"], unknown["file"]["requests"]) == (1, 2)
+    assert known["file"]["bytes_read"] == size

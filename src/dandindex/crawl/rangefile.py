@@ -26,6 +26,8 @@ from typing import Any
 import requests
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+SMALL_FILE = 256 * 1024  # with the size known, a file under this opens with a larger read
+SMALL_FIRST_READ = 24 * 1024
 
 
 class RangeReadError(OSError):
@@ -62,7 +64,9 @@ class RangeFile(io.RawIOBase):
 
     `block_size`: cache granularity (bytes). `readahead`: extra blocks fetched after a read
     that missed the cache. `first_read`: bytes fetched by the request that opens the file
-    (it also learns the size and the final URL). `gap`: missing runs at most this many blocks
+    (it also learns the size and the final URL; with `size` known, a file of at most
+    `whole_below` bytes is read whole by it and one under `SMALL_FILE` opens with
+    `SMALL_FIRST_READ`; `first_read=0` with `size` and a blob URL: no opening request). `gap`: missing runs at most this many blocks
     apart are fetched as one request. `max_cache`: bytes kept (least recently used dropped).
     """
 
@@ -77,7 +81,7 @@ class RangeFile(io.RawIOBase):
         readbehind: bool = True,
         budget: float = 1.9,
         whole_below: int = 49152,
-        first_read: int = 16384,
+        first_read: int = 8192,
         gap: int = 1,
         max_cache: int = 64 << 20,
         timeout: float = 30.0,
@@ -88,8 +92,13 @@ class RangeFile(io.RawIOBase):
     ) -> None:
         super().__init__()
         self.url = url
-        self.session = session or requests.Session()
         self._own_session = session is None
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
         self.block_size = block_size
         self.readahead = readahead
         self.min_readahead = readahead
@@ -111,9 +120,14 @@ class RangeFile(io.RawIOBase):
         self._pos = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="range")
         self.size = size if size is not None else -1
-        if first_read > 0 or self.size < 0:
+        if 0 < self.size <= whole_below and first_read > 0:
+            self._open(self.size)  # a tiny file is mostly metadata: take it all at once
+        elif first_read > 0 or self.size < 0:
+            if 0 < self.size < SMALL_FILE:
+                # in a small file the metadata fills the first blocks (cached specs follow)
+                first_read = max(first_read, SMALL_FIRST_READ)
             self._open(max(first_read, block_size))
-            if 0 < self.size <= whole_below:  # a tiny file is mostly metadata: take it all
+            if 0 < self.size <= whole_below:
                 self.prefetch([(0, self.size)])
 
     # -- io.RawIOBase -------------------------------------------------------------

@@ -148,7 +148,9 @@ def summarize_asset(
     if asset.is_zarr:
         return summarize_zarr_asset(asset, api_url, timeout, headers)
     url = asset.api_url or f"{api_url}/assets/{asset.asset_id}/download/"
-    return summarize(url, session=_session(), timeout=timeout, headers=headers)
+    return summarize(
+        url, session=_session(), timeout=timeout, headers=headers, size=asset.size or None
+    )
 
 
 def summarize_zarr_asset(

@@ -5,12 +5,15 @@ B-tree, then a symbol-table node, then the local heap with the names, then each 
 and so on, each read waiting for the one before. Over HTTP that is one round trip per
 structure. This module parses the same structures itself (superblock v0-v3, object headers v1
 and v2 with their continuation chunks, symbol tables: v1 group B-trees, symbol-table nodes and
-local heaps; compact link messages; attribute messages and the global heap collections that
-hold their variable-length strings; the data of small datasets a caller asks for) and fetches
+local heaps; compact link messages; dense link storage when its fractal heap is one direct
+block indexed by a one-node v2 B-tree, as libhdf5 writes it for groups of modest size with
+``libver="latest"`` (AqNWB); attribute messages and the global heap collections that hold
+their variable-length strings; the data of small datasets a caller asks for) and fetches
 every structure it has found in one concurrent burst per step, so the number of round trips is
 the depth of the dependency graph, not the number of objects. Nothing here is required for
-correctness: anything it does not parse (dense link or attribute storage, shared messages,
-chunked small datasets, odd versions) is simply left to h5py, which reads it itself.
+correctness: anything it does not parse (dense attribute storage, large dense link storage,
+shared messages, chunked small datasets, odd versions) is simply left to h5py, which reads it
+itself.
 
 It fetches only structures that h5py will read for the same walk (`follow` decides which
 groups are walked, `attribute` which attribute values, `value_limit` which datasets' data),
@@ -38,12 +41,11 @@ u64 = struct.Struct("<Q").unpack_from
 
 
 class NeedBytes(Exception):
-    """Parsing needs bytes that are not fetched yet."""
+    """Parsing needs bytes that are not fetched yet: ``ranges`` of ``(offset, length)``."""
 
-    def __init__(self, offset: int, length: int) -> None:
-        super().__init__(offset, length)
-        self.offset = offset
-        self.length = length
+    def __init__(self, *ranges: tuple[int, int]) -> None:
+        super().__init__(*ranges)
+        self.ranges = ranges
 
 
 @dataclass
@@ -79,6 +81,7 @@ class _Planner:
         value_limit: Callable[[str], int],
         budget: float = 1.9,
         spread: int = 16,
+        floor: int = 8,
     ) -> None:
         self.rf = rf
         self.follow = follow
@@ -91,6 +94,7 @@ class _Planner:
         self.spread = spread
         self.max_spread = 32
         self.budget = budget
+        self.floor = floor
 
     # -- bytes -------------------------------------------------------------------------
 
@@ -100,8 +104,17 @@ class _Planner:
         length = min(length, self.rf.size - offset)
         data = self.rf.cached(offset, length)
         if data is None:
-            raise NeedBytes(offset, length)
+            raise NeedBytes((offset, length))
         return bytes(data)
+
+    def get_all(self, *ranges: tuple[int, int]) -> list[bytes]:
+        """Several structures at once: if any is missing, ask for all the missing ones."""
+        missing = [
+            (o, n) for o, n in ranges if 0 <= o < self.rf.size and self.rf.cached(o, n) is None
+        ]
+        if missing:
+            raise NeedBytes(*missing)
+        return [self.get(o, n) for o, n in ranges]
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -118,11 +131,11 @@ class _Planner:
                     found += getattr(self, "_" + it.kind)(it)
                     self.stats.structures += 1
                 except NeedBytes as e:
-                    want = (e.offset, min(e.length, MAX_NEED))
-                    if want in it.fetch:  # fetched and still missing: give up on it
+                    want = tuple((o, min(n, MAX_NEED)) for o, n in e.ranges)
+                    if set(want) <= set(it.fetch):  # fetched and still missing: give up
                         self.stats.unparsed += 1
                     else:
-                        it.fetch = (want,)
+                        it.fetch = want
                         it.ctx["requeued"] = True
                         found.append(it)
                 except (ValueError, IndexError, struct.error, KeyError):
@@ -142,7 +155,8 @@ class _Planner:
         HDF5 metadata sits in runs of adjacent blocks (libhdf5 allocates it in aggregated
         blocks), so a structure's neighbours are likely the next level's structures. The
         spread doubles while speculative blocks turn out needed and halves when they do not,
-        and speculative blocks never take the total past `budget` x the blocks needed.
+        and speculative blocks never take the total past `budget` x the blocks needed (or
+        `floor` blocks, whichever is more).
         """
         rf = self.rf
         want = rf.blocks_of(ranges)
@@ -163,7 +177,10 @@ class _Planner:
                 for c in (b + d, b - d):
                     if 0 <= c <= top and not rf.has_block(c) and c not in want:
                         dist[c] = min(d, dist.get(c, d))
-        room = int(self.budget * len(self.needed)) - rf.blocks_fetched - len(missing)
+        # the floor: an NWB walk reads at least 4 blocks (superblock, root group, the
+        # required datasets), so 8 blocks early on stay within 2x of any file's need
+        allowed = max(int(self.budget * len(self.needed)), self.floor)
+        room = allowed - rf.blocks_fetched - len(missing)
         extra = sorted(dist, key=lambda c: (dist[c], c))[: max(0, room)]
         self.last_speculative = set(extra)
         self.speculative |= self.last_speculative
@@ -320,7 +337,7 @@ class _Planner:
         if mtype == 0x06:  # link (compact storage)
             return self._link(it, data)
         if mtype in (0x02, 0x15):  # link info / attribute info: dense storage headers
-            return self._dense(data, mtype)
+            return self._dense(it, data, mtype)
         if mtype == 0x0C:
             return self._attribute(it, data)
         if mtype == 0x03:
@@ -352,13 +369,51 @@ class _Planner:
         child = f"{it.path.rstrip('/')}/{name}"
         return [self._header_item(u64(d, pos)[0], child)] if self.follow(child) else []
 
-    def _dense(self, d: bytes, mtype: int) -> list[Item]:
+    def _dense(self, it: Item, d: bytes, mtype: int) -> list[Item]:
+        """Link info / attribute info: dense storage in a fractal heap + v2 B-tree name index."""
         flags = d[1]
         pos = 2 + (8 if mtype == 0x02 and flags & 0x01 else 0)
         if mtype == 0x15 and flags & 0x01:
             pos += 2
         heap, index = u64(d, pos)[0], u64(d, pos + 8)[0]
-        return [Item("raw", a, "", ((a, 512),)) for a in (heap, index) if a != UNDEF]
+        if heap == UNDEF or index == UNDEF:
+            return []
+        if mtype == 0x02:  # links: parse them, to walk on to the group's members
+            return [Item("dense_links", heap, it.path, ((heap, 512), (index, 512)), {"bt": index})]
+        return [Item("raw", a, "", ((a, 512),)) for a in (heap, index)]
+
+    def _dense_links(self, it: Item) -> list[Item]:
+        """A group's links in a fractal heap whose root is a direct block, indexed by a v2
+        B-tree of depth 0 (what libhdf5 writes for groups of modest size). Larger heaps
+        (indirect blocks, deeper B-trees) are left to h5py."""
+        fh, bt = self.get_all((it.addr, 512), (it.ctx["bt"], 512))
+        if fh[:4] != b"FRHP" or bt[:4] != b"BTHD":
+            raise ValueError("not a fractal heap / v2 B-tree header")
+        id_len, io_filters, max_managed = u16(fh, 5)[0], u16(fh, 7)[0], u32(fh, 10)[0]
+        start_size, max_dblock = u64(fh, 112)[0], u64(fh, 120)[0]
+        max_heap_bits, root, rows = u16(fh, 128)[0], u64(fh, 132)[0], u16(fh, 140)[0]
+        if rows != 0 or io_filters or root == UNDEF:
+            raise ValueError("fractal heap with an indirect or filtered root")
+        bt_type, node_size, rec_size = bt[5], u32(bt, 6)[0], u16(bt, 10)[0]
+        depth, bt_root, nrec = u16(bt, 12)[0], u64(bt, 16)[0], u16(bt, 24)[0]
+        if bt_type != 5 or depth != 0 or bt_root == UNDEF:
+            raise ValueError("not a depth-0 link name index")
+        block, leaf = self.get_all((root, start_size), (bt_root, node_size))
+        if block[:4] != b"FHDB" or leaf[:4] != b"BTLF":
+            raise ValueError("not a fractal heap direct block / v2 B-tree leaf")
+        off_bytes = (max_heap_bits + 7) // 8
+        len_bytes = (min(max_dblock, max_managed).bit_length() + 7) // 8
+        out: list[Item] = []
+        for i in range(nrec):
+            hid = leaf[6 + i * rec_size + 4 : 6 + i * rec_size + 4 + id_len]
+            if (hid[0] >> 4) & 0x03 != 0:  # huge or tiny object: not a plain link message
+                raise ValueError("unmanaged fractal heap object")
+            off = int.from_bytes(hid[1 : 1 + off_bytes], "little")
+            n = int.from_bytes(hid[1 + off_bytes : 1 + off_bytes + len_bytes], "little")
+            if off + n > len(block):
+                raise ValueError("heap object outside the root block")
+            out += self._link(it, block[off : off + n])
+        return out
 
     def _attribute(self, it: Item, d: bytes) -> list[Item]:
         version = d[0]

@@ -27,8 +27,13 @@ def summarize(
     timeout: float = 30.0,
     max_value_bytes: int = MAX_VALUE_BYTES,
     headers: dict[str, str] | None = None,
+    size: int | None = None,
 ) -> dict[str, Any]:
-    """``{"file": {...}, "objects": [...], "locations": [...], "transient": bool}``."""
+    """``{"file": {...}, "objects": [...], "locations": [...], "transient": bool}``.
+
+    `size`: the file's size when known (the asset's, from the API): a small file is then
+    read whole by the opening request instead of in two.
+    """
     t0 = time.perf_counter()
     src = str(source)
     rf = None
@@ -37,7 +42,7 @@ def summarize(
         if _is_url(src):
             from dandindex.crawl.rangefile import RangeFile
 
-            rf = RangeFile(src, session=session, timeout=timeout, headers=headers)
+            rf = RangeFile(src, session=session, timeout=timeout, headers=headers, size=size)
             result = summarize_h5(rf, rangefile=rf, max_value_bytes=max_value_bytes)
             out["file"]["size"] = rf.size
         elif Path(src).is_dir():

@@ -187,7 +187,7 @@ class _Walker:
                         self._record_link(group, name, child_path, info)
             if self.rf is not None and addresses:
                 # usually all cached by the prefetch already (then no request); this covers
-                # what it could not parse, e.g. groups with dense link storage
+                # what it could not parse, e.g. groups with large dense link storage
                 self.rf.prefetch((a, HEADER_GUESS) for a in addresses)
             next_level = []
             for child_path, group, name in children:
