@@ -10,7 +10,9 @@ bytes (wall time: the best of 3 runs for remfile and ours, 1 for fsspec); only b
 open a file with a GET of the whole file that they abort after the headers).
 
 Files: generated ecephys and ophys files (written by pynwb, data before metadata) of about
-50 MB, 500 MB and 2 GB (``--sizes``), plus every HDF5 file of ../shared/nwb when present.
+50 MB, 500 MB and 2 GB (``--sizes``), a generated file whose metadata sits between the data
+of 90 series (written from in-memory arrays), plus every HDF5 file of ../shared/nwb when
+present.
 
     python benchmarks/nwb_stream.py [--sizes 50,500,2000] [--latency 0.02] [--workdir DIR]
 """
@@ -47,6 +49,31 @@ def make_files(workdir: Path, sizes_mb: list[int]) -> list[Path]:
                 )
             out.append(path)
     return out
+
+
+def make_interleaved(workdir: Path) -> Path:
+    """90 TimeSeries written from in-memory arrays (pynwb writes each one's data when it
+    creates the dataset), so the metadata sits in small pieces between the data: ~35 MB."""
+    from datetime import datetime, timezone
+
+    import numpy as np
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+
+    path = workdir / "timeseries_interleaved_35MB.nwb"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(0)
+    nwb = NWBFile("interleaved", "interleaved-1", datetime(2024, 1, 2, tzinfo=timezone.utc))
+    for i in range(60):
+        data = rng.random(50_000 + i)
+        nwb.add_acquisition(TimeSeries(name=f"ts{i:02d}", data=data, unit="V", rate=1000.0))
+    module = nwb.create_processing_module("behavior", "behaviour")
+    for i in range(30):
+        t = np.arange(20_000) / 30.0
+        module.add(TimeSeries(name=f"b{i:02d}", data=rng.random(20_000), unit="m", timestamps=t))
+    with NWBHDF5IO(path, "w") as io:
+        io.write(nwb)
+    return path
 
 
 def walk(fileobj: Any, rangefile: Any = None) -> int:
@@ -119,7 +146,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="dandindex-nwbbench-"))
     work.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    files = make_files(work, sizes)
+    files = make_files(work, sizes) + [make_interleaved(work)]
     if not args.no_shared and (SHARED / "manifest.json").exists():
         manifest = json.loads((SHARED / "manifest.json").read_text())
         files += [SHARED / e["file"] for e in manifest if e.get("format") == "HDF5"]

@@ -543,3 +543,33 @@ def test_known_size_reads_a_small_file_in_one_request(tmp_path):
     assert known["file"]["lab"] == "lab"
     assert (known["file"]["requests"], unknown["file"]["requests"]) == (1, 2)
     assert known["file"]["bytes_read"] == size
+
+
+def test_prefetch_takes_a_dense_metadata_run_far_from_the_start_at_once(tmp_path, monkeypatch):
+    """pynwb writing data before metadata leaves the metadata in a dense run near the end of
+    the file: the prefetch fetches such a new region whole instead of growing into it one
+    round trip at a time, and still reads less than twice the lower bound."""
+    from dandindex.nwb import prefetch
+    from dandindex.nwb.lowerbound import lower_bound
+    from dandindex.nwb.walk import prefetch_for_walk, summarize_h5
+    from dandindex.testing.nwbfiles import write_ecephys
+
+    path = tmp_path / "ecephys_30MB.nwb"
+    write_ecephys(path, scale=300)
+    size = path.stat().st_size
+    srv, urls = serve_files([path], tmp_path / "srv")
+    results = {}
+    default = prefetch.REGION_ALLOWANCE
+    with srv:
+        for allowance in (default, 0):
+            monkeypatch.setattr(prefetch, "REGION_ALLOWANCE", allowance)
+            rf = RangeFile(urls[path], size=size)
+            rounds = prefetch_for_walk(rf).rounds
+            fetched = rf.stats.requests
+            summarize_h5(rf)
+            assert rf.stats.requests == fetched  # the walk found everything
+            results[allowance] = (rounds, rf.stats.bytes)
+            rf.close()
+    with_regions, without = results[default], results[0]
+    assert with_regions[0] < without[0]
+    assert with_regions[1] <= 2 * lower_bound(path)

@@ -34,6 +34,12 @@ BTREE_GUESS = 544  # a v1 group B-tree node with K=16
 SNOD_GUESS = 328  # a symbol-table node with K=4
 GCOL_MIN = 4096
 MAX_NEED = 1 << 20  # never ask for more than this for one structure
+# new metadata regions (see _Planner._regions), in blocks
+REGION_RADIUS = 64
+REGION_SPAN = 16
+REGION_MARGIN = 3
+REGION_GROUPS = 2
+REGION_ALLOWANCE = 24
 
 u16 = struct.Struct("<H").unpack_from
 u32 = struct.Struct("<I").unpack_from
@@ -95,6 +101,7 @@ class _Planner:
         self.max_spread = 32
         self.budget = budget
         self.floor = floor
+        self.region_blocks = 0  # blocks fetched by `_regions` so far
 
     # -- bytes -------------------------------------------------------------------------
 
@@ -156,7 +163,8 @@ class _Planner:
         blocks), so a structure's neighbours are likely the next level's structures. The
         spread doubles while speculative blocks turn out needed and halves when they do not,
         and speculative blocks never take the total past `budget` x the blocks needed (or
-        `floor` blocks, whichever is more).
+        `floor` blocks, whichever is more). Apart from that budget, a new region (see
+        `_regions`) is fetched whole at once.
         """
         rf = self.rf
         want = rf.blocks_of(ranges)
@@ -181,11 +189,49 @@ class _Planner:
         # required datasets), so 8 blocks early on stay within 2x of any file's need
         allowed = max(int(self.budget * len(self.needed)), self.floor)
         room = allowed - rf.blocks_fetched - len(missing)
-        extra = sorted(dist, key=lambda c: (dist[c], c))[: max(0, room)]
-        self.last_speculative = set(extra)
-        self.speculative |= self.last_speculative
-        rf.fetch_blocks(missing + extra)
+        extra = set(sorted(dist, key=lambda c: (dist[c], c))[: max(0, room)])
+        region = self._regions(missing, want, top) - extra
+        region = set(sorted(region)[: max(0, REGION_ALLOWANCE - self.region_blocks)])
+        self.region_blocks += len(region)
+        extra |= region
+        self.last_speculative = extra
+        self.speculative |= extra
+        rf.fetch_blocks(missing + sorted(extra))
         self.stats.rounds += 1
+
+    def _regions(self, missing: list[int], want: set[int], top: int) -> set[int]:
+        """Blocks around wanted blocks that lie in a region nothing was fetched from yet.
+
+        Writers put much of a file's metadata in one or two dense runs (pynwb with data
+        written before the metadata: a run at the end); the first structure found in such a
+        run says little about how far it goes, and growing the spread from it costs a round
+        trip per step. So a new region (nothing fetched within `REGION_RADIUS` blocks) is
+        fetched from its first to its last wanted block plus a margin, at once. Only when a
+        round finds at most `REGION_GROUPS` of them (many small ones mean metadata between
+        the data of every dataset: there a window would be mostly data), the margin shrinks
+        with the spread, and a file spends at most `REGION_ALLOWANCE` blocks on this.
+        """
+        rf = self.rf
+        fresh = [
+            b
+            for b in missing
+            if not any(rf.has_block(c) for c in range(b - REGION_RADIUS, b + REGION_RADIUS + 1))
+        ]
+        groups: list[list[int]] = []
+        for b in fresh:
+            if groups and b - groups[-1][-1] <= REGION_SPAN:
+                groups[-1].append(b)
+            else:
+                groups.append([b])
+        if not groups or len(groups) > REGION_GROUPS:
+            return set()
+        margin = min(REGION_MARGIN, self.spread // 4)
+        out: set[int] = set()
+        for g in groups:
+            if g[-1] - g[0] <= REGION_SPAN:
+                lo, hi = max(0, g[0] - margin), min(top, g[-1] + margin)
+                out.update(c for c in range(lo, hi + 1) if c not in want and not rf.has_block(c))
+        return out
 
     # -- structures ----------------------------------------------------------------------
 
