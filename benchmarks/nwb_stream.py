@@ -2,7 +2,7 @@
 
 For each file, in one run, the same h5py metadata walk (dandindex's summariser) over
 (a) ``remfile.File`` with its defaults, (b) fsspec's HTTP file with its defaults, (c) our
-``RangeFile`` (block cache, coalescing, adaptive read-ahead, per-level header prefetch), and
+``RangeFile`` (block cache, coalescing, concurrent bursts) with the HDF5-aware prefetch, and
 (d) the lower bound: the distinct 4 KiB blocks the same walk reads from the local file. Ours
 is given the file's size, as the crawl gives it from the asset's metadata.
 The server runs in this process with 20 ms added to every request and counts requests and

@@ -63,11 +63,12 @@ class RangeFile(io.RawIOBase):
     """Random access to a remote file by HTTP range requests, with a block cache.
 
     `block_size`: cache granularity (bytes). `readahead`: extra blocks fetched after a read
-    that missed the cache. `first_read`: bytes fetched by the request that opens the file
-    (it also learns the size and the final URL; with `size` known, a file of at most
-    `whole_below` bytes is read whole by it and one under `SMALL_FILE` opens with
-    `SMALL_FIRST_READ`; `first_read=0` with `size` and a blob URL: no opening request). `gap`: missing runs at most this many blocks
-    apart are fetched as one request. `max_cache`: bytes kept (least recently used dropped).
+    that missed the cache. `first_read`: bytes fetched by the request that opens the file (it
+    also learns the size and the final URL). With `size` known, a file of at most
+    `whole_below` bytes is read whole by that request and one under `SMALL_FILE` opens with
+    `SMALL_FIRST_READ`; `first_read=0` with `size` and a blob URL makes no opening request.
+    `gap`: missing runs at most this many blocks apart are fetched as one request.
+    `max_cache`: bytes kept (least recently used dropped).
     """
 
     def __init__(
