@@ -573,3 +573,35 @@ def test_prefetch_takes_a_dense_metadata_run_far_from_the_start_at_once(tmp_path
     with_regions, without = results[default], results[0]
     assert with_regions[0] < without[0]
     assert with_regions[1] <= 2 * lower_bound(path)
+
+
+def test_small_file_opens_with_both_ends_in_one_round_trip(tmp_path):
+    """A small file (size known) opens with its first 24 KiB and its last 8 KiB at once:
+    libhdf5 moves metadata that grew after it was written to the end of the file."""
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile
+
+    from dandindex.crawl.rangefile import SMALL_FILE, SMALL_TAIL
+
+    path = tmp_path / "small.nwb"
+    nwb = NWBFile("small", "small-1", datetime(2024, 1, 2, tzinfo=timezone.utc), lab="lab")
+    with NWBHDF5IO(path, "w") as io:
+        io.write(nwb)  # with the cached specifications: ~150 kB
+    size = path.stat().st_size
+    assert 48 * 1024 < size < SMALL_FILE
+    local = summarize(path)
+    srv, urls = serve_files([path], tmp_path / "srv")
+    with srv:
+        srv.faults.latency = 0.05
+        rf = RangeFile(urls[path], size=size)
+        assert rf.stats.requests == 2
+        assert srv.counters.round_trips("blob", 0.05) == 1
+        last = (size - 1) // rf.block_size
+        assert all(rf.has_block(b) for b in range(last + 1 - SMALL_TAIL // rf.block_size, last + 1))
+        rf.close()
+        srv.faults.latency = 0.0
+        # a wrong size from the metadata costs nothing but the guess
+        for given in (size + 50_000, size - 30_000):
+            summary = summarize(urls[path], size=given)
+            assert summary["objects"] == local["objects"] and not summary["file"].get("error")

@@ -28,6 +28,7 @@ import requests
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 SMALL_FILE = 256 * 1024  # with the size known, a file under this opens with a larger read
 SMALL_FIRST_READ = 24 * 1024
+SMALL_TAIL = 8 * 1024  # ... and its last bytes in the same burst
 
 
 class RangeReadError(OSError):
@@ -66,7 +67,7 @@ class RangeFile(io.RawIOBase):
     that missed the cache. `first_read`: bytes fetched by the request that opens the file (it
     also learns the size and the final URL). With `size` known, a file of at most
     `whole_below` bytes is read whole by that request and one under `SMALL_FILE` opens with
-    `SMALL_FIRST_READ`; `first_read=0` with `size` and a blob URL makes no opening request.
+    `SMALL_FIRST_READ` and, concurrently, its last `SMALL_TAIL` bytes; `first_read=0` with `size` and a blob URL makes no opening request.
     `gap`: missing runs at most this many blocks apart are fetched as one request.
     `max_cache`: bytes kept (least recently used dropped).
     """
@@ -124,10 +125,28 @@ class RangeFile(io.RawIOBase):
         if 0 < self.size <= whole_below and first_read > 0:
             self._open(self.size)  # a tiny file is mostly metadata: take it all at once
         elif first_read > 0 or self.size < 0:
+            tail = None
             if 0 < self.size < SMALL_FILE:
-                # in a small file the metadata fills the first blocks (cached specs follow)
+                # in a small file the metadata fills the first blocks (cached specs follow),
+                # and libhdf5 moved what grew after it was written (heaps, object header
+                # continuations) to the end: read both ends in the opening burst
                 first_read = max(first_read, SMALL_FIRST_READ)
+                last = (self.size - 1) // block_size
+                first = max(-(-first_read // block_size), last + 1 - SMALL_TAIL // block_size)
+                if first <= last:
+                    tail = self._pool.submit(self._fetch_run, first, last, True)
+            expected = self.size
             self._open(max(first_read, block_size))
+            if tail is not None:
+                try:
+                    tail.result()
+                except RangeReadError:
+                    pass  # only a guess: the walk reads what it needs anyway
+                if self.size != expected:  # the given size was wrong: drop the guess
+                    with self._lock:
+                        self._blocks = OrderedDict(
+                            (b, d) for b, d in self._blocks.items() if b < first
+                        )
             if 0 < self.size <= whole_below:
                 self.prefetch([(0, self.size)])
 
@@ -296,11 +315,11 @@ class RangeFile(io.RawIOBase):
             if was_enabled:
                 gc.enable()
 
-    def _fetch_run(self, first: int, last: int) -> None:
+    def _fetch_run(self, first: int, last: int, redirect: bool = False) -> None:
         bs = self.block_size
         start = first * bs
         end = min(self.size, (last + 1) * bs) - 1
-        data = self._get(start, end)
+        data = self._get(start, end, redirect)
         with self._lock:
             self._fetched += last - first + 1
             for i, b in enumerate(range(first, last + 1)):
@@ -331,8 +350,8 @@ class RangeFile(io.RawIOBase):
                 self._blocks[i // bs] = data[i : i + bs]
             self._fetched += (len(data) + bs - 1) // bs
 
-    def _get(self, start: int, end: int) -> bytes:
-        response = self._request(start, end, allow_redirects=False)
+    def _get(self, start: int, end: int, redirect: bool = False) -> bytes:
+        response = self._request(start, end, allow_redirects=redirect)
         data = response.content
         if response.status_code == 200:  # server ignored the range: take our slice
             data = data[start : end + 1]
