@@ -183,6 +183,7 @@ class Index:
         from dandindex.search import build_search
 
         self._ensure_facets()
+        fetch = None if limit is None else limit + 1  # one more: to tell if it was cut
         query, params = build_search(
             self,
             text=text,
@@ -198,9 +199,8 @@ class Index:
             size_min=size_min,
             size_max=size_max,
             level=level,
-            limit=None if limit is None else limit + 1,
+            limit=fetch,
         )
-        fetch = None if limit is None else limit + 1
         if fetch is not None:
             query += f" LIMIT {int(fetch)}"
         table = self._run(query, params)

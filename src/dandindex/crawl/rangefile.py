@@ -122,33 +122,11 @@ class RangeFile(io.RawIOBase):
         self._pos = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="range")
         self.size = size if size is not None else -1
-        if 0 < self.size <= whole_below and first_read > 0:
-            self._open(self.size)  # a tiny file is mostly metadata: take it all at once
-        elif first_read > 0 or self.size < 0:
-            tail = None
-            if 0 < self.size < SMALL_FILE:
-                # in a small file the metadata fills the first blocks (cached specs follow),
-                # and libhdf5 moved what grew after it was written (heaps, object header
-                # continuations) to the end: read both ends in the opening burst
-                first_read = max(first_read, SMALL_FIRST_READ)
-                last = (self.size - 1) // block_size
-                first = max(-(-first_read // block_size), last + 1 - SMALL_TAIL // block_size)
-                if first <= last:
-                    tail = self._pool.submit(self._fetch_run, first, last, True)
-            expected = self.size
-            self._open(max(first_read, block_size))
-            if tail is not None:
-                try:
-                    tail.result()
-                except RangeReadError:
-                    pass  # only a guess: the walk reads what it needs anyway
-                if self.size != expected:  # the given size was wrong: drop the guess
-                    with self._lock:
-                        self._blocks = OrderedDict(
-                            (b, d) for b, d in self._blocks.items() if b < first
-                        )
-            if 0 < self.size <= whole_below:
-                self.prefetch([(0, self.size)])
+        try:
+            self._first_reads(first_read, whole_below)
+        except BaseException:
+            self.close()  # no pool threads or connections left behind by a failed open
+            raise
 
     # -- io.RawIOBase -------------------------------------------------------------
 
@@ -198,6 +176,37 @@ class RangeFile(io.RawIOBase):
             if self._own_session:
                 self.session.close()
         super().close()
+
+    def _first_reads(self, first_read: int, whole_below: int) -> None:
+        """The opening request(s): learn the size and final URL, keep the first bytes."""
+        bs = self.block_size
+        if 0 < self.size <= whole_below and first_read > 0:
+            self._open(self.size)  # a tiny file is mostly metadata: take it all at once
+            return
+        if first_read <= 0 and self.size >= 0:
+            return
+        tail = None
+        if 0 < self.size < SMALL_FILE:
+            # in a small file the metadata fills the first blocks (cached specs follow), and
+            # libhdf5 moved what grew after it was written (heaps, object header
+            # continuations) to the end: read both ends in the opening burst
+            first_read = max(first_read, SMALL_FIRST_READ)
+            last = (self.size - 1) // bs
+            first = max(-(-first_read // bs), last + 1 - SMALL_TAIL // bs)
+            if first <= last:
+                tail = self._pool.submit(self._fetch_run, first, last, True)
+        expected = self.size
+        self._open(max(first_read, bs))
+        if tail is not None:
+            try:
+                tail.result()
+            except RangeReadError:
+                pass  # only a guess: the walk reads what it needs anyway
+            if self.size != expected:  # the given size was wrong: drop the guess
+                with self._lock:
+                    self._blocks = OrderedDict((b, d) for b, d in self._blocks.items() if b < first)
+        if 0 < self.size <= whole_below:
+            self.prefetch([(0, self.size)])
 
     # -- reading -------------------------------------------------------------------
 

@@ -31,8 +31,8 @@ def summarize(
 ) -> dict[str, Any]:
     """``{"file": {...}, "objects": [...], "locations": [...], "transient": bool}``.
 
-    `size`: the file's size when known (the asset's, from the API): a small file is then
-    read whole by the opening request instead of in two.
+    `size`: the file's size when known (the asset's, from the API): the opening request is
+    then sized for the file (a tiny one read whole, a small one's two ends in one burst).
     """
     t0 = time.perf_counter()
     src = str(source)
