@@ -101,7 +101,7 @@ def run_fsspec(url: str, size: int) -> None:
 
 
 def run_ours(url: str, size: int) -> None:
-    from dandindex.crawl.rangefile import RangeFile
+    from dandindex.remote.rangefile import RangeFile
 
     rf = RangeFile(url, size=size)  # as the crawl does, with the asset's size from the API
     try:

@@ -357,7 +357,7 @@ def main() -> None:
         write_index(root, args.assets, args.objects, args.locations, args.dandisets)
         print(f"wrote the index in {time.perf_counter() - t0:.0f} s at {root}")
     if not (root / "snapshots" / "bench" / "asset_facets.parquet").exists():
-        from dandindex.search import write_facets
+        from dandindex.facets import write_facets
 
         t0 = time.perf_counter()
         write_facets(root / "snapshots" / "bench")

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from dandindex.cli import cli
 from dandindex.errors import DandindexError
-from dandindex.handles import AssetSet, find_asset
+from dandindex.results import AssetSet
 
 
 def handle_for(idx, generated, modality):
     asset_id = next(aid for aid, a in generated.nwb_assets.items() if a.modality == modality)
-    return find_asset(idx, asset_id)
+    return idx.asset(asset_id)
 
 
 def pixels(fig) -> np.ndarray:
@@ -57,9 +57,8 @@ def test_recorded_ranges_make_opening_cheap(idx, generated, server, nwb_files):
     from dandindex.nwb.walk import summarize_h5
 
     h = handle_for(idx, generated, "ecephys")
-    ranges, read_url = h._recorded()
-    assert ranges, "the crawl should have recorded the metadata ranges"
-    assert read_url and "/blobs/" in read_url and h.size
+    assert h.metadata_ranges, "the crawl should have recorded the metadata ranges"
+    assert h.read_url and "/blobs/" in h.read_url and h.size
     api_before = server.counters.requests["download"]
     rf = h._rangefile()
     try:
@@ -81,8 +80,8 @@ def test_open_falls_back_to_the_api_when_the_recorded_url_is_gone(idx, generated
     import dataclasses
 
     h = handle_for(idx, generated, "ophys")
-    ranges, read_url = h._recorded()
-    moved = dataclasses.replace(h, metadata_ranges=ranges, read_url=read_url + "-moved")
+    assert h.read_url and h.metadata_ranges
+    moved = dataclasses.replace(h, read_url=h.read_url + "-moved")
     with moved.open() as nwb:
         assert nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:10, :2].shape == (10, 2)
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from dandindex.cli import cli
 from dandindex.crawl import Crawler, CrawlOptions
-from dandindex.crawl.rangefile import RangeFile
 from dandindex.nwb.summary import summarize
+from dandindex.remote.rangefile import RangeFile
 from dandindex.store import IndexStore
 from dandindex.testing.archive import ArchiveServer, serve_files
 from dandindex.testing.generate import NWBAttachment, attachments_from, generate_archive
@@ -331,7 +331,7 @@ def test_worker_crash_costs_one_file(tmp_path, nwb_files):
     import threading
     import time
 
-    from dandindex.nwb.crawl import WorkerPool
+    from dandindex.nwb.pool import WorkerPool
 
     srv, urls = serve_files([nwb_files["ophys"]], tmp_path)
     srv.faults.latency = 2.0
@@ -582,7 +582,7 @@ def test_small_file_opens_with_both_ends_in_one_round_trip(tmp_path):
 
     from pynwb import NWBHDF5IO, NWBFile
 
-    from dandindex.crawl.rangefile import SMALL_FILE, SMALL_TAIL
+    from dandindex.remote.rangefile import SMALL_FILE, SMALL_TAIL
 
     path = tmp_path / "small.nwb"
     nwb = NWBFile("small", "small-1", datetime(2024, 1, 2, tzinfo=timezone.utc), lab="lab")

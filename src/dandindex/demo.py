@@ -96,7 +96,7 @@ def tour(api_url: str, index: Path, out: Path, *, dandisets: list[str] | None = 
             say(
                 f"   {v['version']:>14}  {v['asset_count']} assets  published {v['date_published'] or '-'}"
             )
-        from dandindex.handles import AssetSet
+        from dandindex.results import AssetSet
 
         hits = idx.search(species="mouse", modality="ophys", area="VIS")
         assert isinstance(hits, AssetSet)

@@ -1,7 +1,9 @@
-"""Errors a user can act on.
+"""Errors a user can act on, and errors that carry what was observed.
 
 Only `DandindexError` and its subclasses are turned into short messages by the CLI;
-anything else is a bug and surfaces as a traceback.
+anything else is a bug and surfaces as a traceback. Errors that code must tell apart carry
+fields, never wording to match: `RemoteReadError.transient` says whether a later try may
+succeed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from collections.abc import Iterable
 
 class DandindexError(Exception):
     """An error the user can fix; the message says how."""
+
+
+class UsageError(DandindexError):
+    """A command or call was given values it cannot use (the CLI exits with 2)."""
 
 
 class ArchiveLayoutError(DandindexError):
@@ -26,11 +32,38 @@ class CrawlError(DandindexError):
     """A crawl could not start or finished with failures."""
 
 
+class QueryError(DandindexError):
+    """A query was refused or failed; the message says why."""
+
+
+class RemoteReadError(OSError):
+    """Reading a file or an API page over HTTP failed (after retries where they apply).
+
+    `transient`: whether a later try may succeed (connection errors, timeouts, 429/5xx,
+    bodies cut short, 404 of a blob that may come back); `status`: the HTTP status, if any.
+    A subclass of `OSError` so h5py passes it through a read unchanged.
+    """
+
+    def __init__(
+        self, message: str, *, transient: bool, status: int | None = None, url: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+        self.url = url
+
+
 def closest(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
     """The known values closest to `word`, for "did you mean" messages."""
     pool = list(choices)
     hits = difflib.get_close_matches(word, pool, n=n, cutoff=0.5)
     if not hits:
         lowered = word.lower()
-        hits = [c for c in pool if lowered in c.lower()][:n]
+        hits = [c for c in pool if lowered and lowered in c.lower()][:n]
     return hits
+
+
+def hint(word: str, choices: Iterable[str], n: int = 5) -> str:
+    """`` Closest: a, b.`` for a message, or nothing when no choice is close."""
+    near = closest(word, choices, n)
+    return f" Closest: {', '.join(near)}." if near else ""

@@ -1,32 +1,38 @@
-"""From a search result to a streamed file: asset handles and sets of them.
+"""One asset, ready to be opened, downloaded or plotted: `AssetHandle`.
 
     hits = idx.search(species="mouse", modality="ophys", area="VISp")
     with hits[0].open() as nwb:            # pynwb NWBFile, streamed and read lazily
         nwb.processing["ophys"]
     hits[0].plot("/processing/ophys/DfOverF/DfOverF", start=0, stop=1000, columns=range(5))
 
-An `AssetHandle` is a small immutable value; its methods import their backends (h5py, pynwb,
-matplotlib) when called. Files are read through the index's API (``{api_url}/assets/{id}/
-download/``) with `RangeFile`; when the index recorded the byte ranges the metadata walk
-needed, `open()` fetches them up front in one concurrent burst.
+A handle is a small immutable value made from a result row: the row carries what opening
+needs (URLs, size, sha256, the byte ranges the crawl's metadata walk read and the blob URL it
+read them from), so nothing is looked up again. Its methods import their backends (h5py,
+pynwb, matplotlib) when called. Files are read through `dandindex.remote` (the API key from
+``DANDI_API_KEY`` goes to the API's host only); `summary()` asks the index the handle came
+from, through its `source`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from dandindex.errors import DandindexError
-from dandindex.index import Result
+from dandindex.errors import DandindexError, RemoteReadError, UsageError
 
-if TYPE_CHECKING:
-    from dandindex.index import Index
+OPEN_FIRST_READ = 65536
+SPEC_VALUE_LIMIT = 1 << 20
+OPEN_VALUE_LIMIT = 4096
+
+
+class SummarySource(Protocol):
+    """Where a handle's indexed NWB summary comes from (an open `Index`)."""
+
+    def nwb_summary(self, asset_id: str) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,28 @@ class AssetHandle:
     s3_url: str | None = None
     blob_id: str | None = None
     sha256: str | None = None
-    index_path: str | None = field(default=None, repr=False, compare=False)
     metadata_ranges: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
     read_url: str | None = field(default=None, repr=False, compare=False)
+    source: SummarySource | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], source: SummarySource | None = None) -> AssetHandle:
+        """A handle from a result row (search, `Index.asset`); unknown columns are ignored."""
+        raw = row.get("metadata_ranges") or ()
+        return cls(
+            asset_id=row["asset_id"],
+            dandiset_id=row["dandiset_id"],
+            version=row["version"],
+            path=row["path"],
+            size=row.get("size"),
+            api_url=row.get("api_url"),
+            s3_url=row.get("s3_url"),
+            blob_id=row.get("blob_id"),
+            sha256=row.get("sha256"),
+            metadata_ranges=tuple((int(a), int(n)) for a, n in raw),
+            read_url=row.get("read_url"),
+            source=source,
+        )
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -54,56 +79,45 @@ class AssetHandle:
             return self.api_url
         if kind == "s3" and self.s3_url:
             return self.s3_url
+        if kind not in ("api", "s3"):
+            raise UsageError(f"url() takes 'api' or 's3', not {kind!r}.")
         raise DandindexError(f"Asset {self.asset_id} has no {kind} URL in the index.")
+
+    def _session(self, pool: int = 16) -> Any:
+        from dandindex.remote.session import api_token, make_session
+
+        return make_session(pool=pool, token=api_token(), api_url=self.url("api"))
 
     # -- reading ---------------------------------------------------------------------
 
     def _rangefile(self) -> Any:
         """A `RangeFile` with the file's metadata already fetched, in as few round trips as
-        the index allows: with the recorded ranges, the blob URL the crawl read from and the
+        the row allows: with the recorded ranges, the blob URL the crawl read from and the
         size, one burst of concurrent requests; then whatever else a pynwb read needs (every
         attribute, small dataset values), one level of the HDF5 tree per round trip."""
-        from dandindex.crawl.rangefile import RangeFile, RangeReadError
         from dandindex.nwb.prefetch import prefetch_metadata
         from dandindex.nwb.walk import walked
+        from dandindex.remote.rangefile import RangeFile
+        from dandindex.remote.session import api_token
 
-        ranges, read_url = self._recorded()
+        ranges = self.metadata_ranges
         # Opening for reading: round trips matter more than bytes, so read ahead generously.
         options: dict[str, Any] = {"readahead": 16, "max_readahead": 512, "budget": 64.0}
         rf = None
-        if read_url and self.size:
-            rf = RangeFile(read_url, size=self.size, first_read=0, **options)
+        if self.read_url and self.size and ranges:
+            rf = RangeFile(self.read_url, size=self.size, first_read=0, **options)
             try:
                 rf.prefetch([(0, OPEN_FIRST_READ), *ranges])  # open and metadata in one burst
-            except RangeReadError:  # moved or expired: go through the API as below
+            except RemoteReadError:  # moved, expired or embargoed: go through the API
                 rf.close()
                 rf = None
-        if rf is None:
-            rf = RangeFile(self.url("api"), first_read=OPEN_FIRST_READ, **options)
+        if rf is None:  # through the API's /download/, with the key (if set) for its host
+            rf = RangeFile(
+                self.url("api"), token=api_token(), first_read=OPEN_FIRST_READ, **options
+            )
             rf.prefetch(ranges)
         prefetch_metadata(rf, follow=walked, value_limit=_open_value_limit)
         return rf
-
-    def _recorded(self) -> tuple[tuple[tuple[int, int], ...], str | None]:
-        """The byte ranges the crawl's metadata walk needed and the URL it read them from,
-        from the handle or the index (no network)."""
-        if self.metadata_ranges or not self.index_path:
-            return self.metadata_ranges, self.read_url
-        from dandindex.index import Index
-
-        with Index(self.index_path) as idx:
-            if "read_url" not in idx.sql("SELECT * FROM nwb_files LIMIT 0").columns:
-                # an index from an older crawl: plain streaming
-                return (), None
-            rows = idx.sql(
-                "SELECT metadata_ranges, read_url FROM nwb_files"
-                " WHERE asset_id = $a AND error IS NULL",
-                {"a": self.asset_id},
-            ).rows()
-        if not rows or not rows[0]["metadata_ranges"]:
-            return (), None
-        ranges = tuple((int(a), int(n)) for a, n in rows[0]["metadata_ranges"])
-        return ranges, rows[0]["read_url"]
 
     @contextlib.contextmanager
     def open_h5(self) -> Iterator[Any]:
@@ -131,70 +145,34 @@ class AssetHandle:
         finally:
             rf.close()
 
-    def download(
-        self, dest: str | os.PathLike[str], *, chunk: int = 1 << 20, progress: bool = True
-    ) -> Path:
-        """Download to `dest` (a file or a folder), resuming a partial file; checks sha256."""
-        import requests
-        from tqdm import tqdm
+    def download(self, dest: str | os.PathLike[str], *, progress: bool = True) -> Path:
+        """Download to `dest` (a file, or a folder to put it in), resuming a partial file;
+        checks the sha256 the index recorded. Returns the file's path."""
+        from dandindex.remote.download import download
 
         target = Path(dest)
-        if target.is_dir():
+        if target.is_dir() or str(dest).endswith(("/", os.sep)):
             target = target / Path(self.path).name
-        part = target.with_name(target.name + ".part")
-        have = part.stat().st_size if part.exists() else 0
-        headers = {"Range": f"bytes={have}-"} if have else {}
-        with requests.get(self.url("api"), headers=headers, stream=True, timeout=60) as r:
-            if r.status_code == 200:
-                have = 0
-            elif r.status_code != 206:
-                raise DandindexError(f"Download of {self.path} failed: HTTP {r.status_code}.")
-            mode = "ab" if have else "wb"
-            bar = tqdm(
-                total=self.size,
-                initial=have,
-                unit="B",
-                unit_scale=True,
-                disable=not progress,
-                desc=target.name,
+        session = self._session(pool=2)
+        try:
+            return download(
+                session,
+                self.url("api"),
+                target,
+                size=self.size,
+                sha256=self.sha256,
+                progress=progress,
             )
-            with open(part, mode) as f, bar:
-                for block in r.iter_content(chunk):
-                    f.write(block)
-                    bar.update(len(block))
-        if self.sha256:
-            h = hashlib.sha256()
-            with open(part, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            if h.hexdigest() != self.sha256:
-                raise DandindexError(
-                    f"{target.name}: sha256 mismatch after download; the partial file is kept at {part}."
-                )
-        os.replace(part, target)
-        return target
+        finally:
+            session.close()
 
     # -- the index's view of it ------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
         """The indexed NWB summary (file row, objects, locations); no network."""
-        from dandindex.index import Index
-
-        if not self.index_path:
+        if self.source is None:
             raise DandindexError("This handle was not made from an index; summary() needs one.")
-        with Index(self.index_path) as idx:
-            file = idx.sql(
-                "SELECT * FROM nwb_files WHERE asset_id = $a", {"a": self.asset_id}
-            ).rows()
-            objects = idx.sql(
-                "SELECT * FROM nwb_objects WHERE asset_id = $a ORDER BY path", {"a": self.asset_id}
-            ).rows()
-            locations = idx.sql(
-                "SELECT * FROM nwb_locations WHERE asset_id = $a", {"a": self.asset_id}
-            ).rows()
-        if not file:
-            raise DandindexError(f"No NWB summary for asset {self.asset_id}; crawl with --nwb.")
-        return {"file": file[0], "objects": objects, "locations": locations}
+        return self.source.nwb_summary(self.asset_id)
 
     def plot(self, object_path: str, **kwargs: Any) -> Any:
         """Plot one object of the file (see `dandindex.plot.plot_object`); returns the Figure."""
@@ -202,77 +180,6 @@ class AssetHandle:
 
         with self.open_h5() as f:
             return plot_object(f, object_path, **kwargs)
-
-
-class AssetSet(Result):
-    """What an asset-level search returns: a table of rows that are also asset handles."""
-
-    index_path: str | None = None
-
-    def handle(self, row: dict[str, Any]) -> AssetHandle:
-        ranges: tuple[tuple[int, int], ...] = ()
-        raw = row.get("metadata_ranges")
-        if raw:
-            ranges = tuple((int(a), int(n)) for a, n in raw)
-        return AssetHandle(
-            asset_id=row["asset_id"],
-            dandiset_id=row["dandiset_id"],
-            version=row["version"],
-            path=row["path"],
-            size=row.get("size"),
-            api_url=row.get("api_url"),
-            s3_url=row.get("s3_url"),
-            blob_id=row.get("blob_id"),
-            sha256=row.get("sha256"),
-            index_path=self.index_path,
-            metadata_ranges=ranges,
-            read_url=row.get("read_url"),
-        )
-
-    def handles(self) -> list[AssetHandle]:
-        return [self.handle(r) for r in self.rows()]
-
-    def __getitem__(self, i: int) -> AssetHandle:
-        rows = self.table.slice(i if i >= 0 else len(self) + i, 1).to_pylist()
-        if not rows:
-            raise IndexError(i)
-        return self.handle(rows[0])
-
-    def plot(self, object_path: str, n: int = 4, **kwargs: Any) -> list[Any]:
-        """Plot `object_path` for the first `n` matches; returns their Figures."""
-        return [h.plot(object_path, **kwargs) for h in self.handles()[:n]]
-
-    def __repr__(self) -> str:
-        rows = self.rows()
-        head = f"AssetSet: {len(rows)} assets" + (" (more matched)" if self.truncated else "")
-        lines = [head] + [f"  {r['dandiset_id']}/{r['version']}  {r['path']}" for r in rows[:10]]
-        if len(rows) > 10:
-            lines.append(f"  ... {len(rows) - 10} more")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        cols = [
-            c
-            for c in ("dandiset_id", "version", "path", "size", "species", "modalities", "areas")
-            if c in self.columns
-        ]
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{escape(json.dumps(r[c]) if isinstance(r[c], list) else str(r[c]))}</td>"
-                for c in cols
-            )
-            + "</tr>"
-            for r in self.rows()[:50]
-        )
-        return f"<table><thead><tr>{''.join(f'<th>{c}</th>' for c in cols)}</tr></thead><tbody>{body}</tbody></table>"
-
-
-OPEN_FIRST_READ = 65536
-SPEC_VALUE_LIMIT = 1 << 20
-OPEN_VALUE_LIMIT = 4096
 
 
 def _open_value_limit(path: str) -> int:
@@ -295,34 +202,3 @@ def _manager(f: Any) -> Any:
     if extensions:
         NWBHDF5IO.load_namespaces(tm, file=f, namespaces=extensions)
     return BuildManager(tm)
-
-
-def find_asset(idx: Index, ref: str) -> AssetHandle:
-    """An asset by id, ``dandiset_id/path``, or download URL, from the index."""
-    if "/" in ref and not ref.startswith(("http://", "https://")):
-        ds, _, path = ref.partition("/")
-        rows = idx.sql(
-            _HANDLE_SQL + " WHERE a.dandiset_id = $ds AND a.path = $p ORDER BY a.version = 'draft'",
-            {"ds": ds, "p": path},
-        ).rows()
-    else:
-        asset_id = (
-            ref.rstrip("/").split("/assets/")[-1].split("/")[0] if ref.startswith("http") else ref
-        )
-        rows = idx.sql(
-            _HANDLE_SQL + " WHERE a.asset_id = $a ORDER BY a.version = 'draft'", {"a": asset_id}
-        ).rows()
-    if not rows:
-        raise DandindexError(f"No asset {ref!r} in the index at {idx.path}.")
-    out = AssetSet(
-        idx.sql(_HANDLE_SQL + " WHERE a.asset_id = $a LIMIT 1", {"a": rows[0]["asset_id"]}).table
-    )
-    out.index_path = str(idx.path)
-    return out[0]
-
-
-_HANDLE_SQL = """
-SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url, a.blob_id, a.sha256,
-       f.metadata_ranges, f.read_url
-FROM assets a LEFT JOIN nwb_files f USING (asset_id)
-"""

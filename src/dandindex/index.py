@@ -1,68 +1,39 @@
-"""Reading an index: DuckDB views over the current snapshot, SQL, and faceted search.
+"""Reading an index: DuckDB views over the current snapshot, SQL, faceted search, handles.
 
     with Index() as idx:                       # $DANDINDEX_INDEX or the user data dir
         idx.sql("SELECT count(*) FROM assets").rows()
         idx.search(species="mouse", modality="ophys", area="VISp").to_pandas()
+        idx.asset("000003/sub-x/sub-x_ecephys.nwb").summary()
 
 Opening an index never builds or changes one (that is `dandindex crawl`). Each `Index` owns
-one DuckDB connection; user SQL is checked to be read-only (SELECT/EXPLAIN) before it runs.
-Searches use the facet tables each snapshot carries (derived in memory for older indexes).
+one DuckDB connection with a view per table (columns conformed to this version's schemas);
+user SQL is checked to be read-only (SELECT/EXPLAIN) before it runs. Searches use the facet
+tables each snapshot carries (derived in memory for an index made before they existed).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from dandindex.errors import DandindexError
-from dandindex.schemas import SCHEMAS, TABLES, describe
+from dandindex.errors import DandindexError, QueryError, hint
+from dandindex.facets import FACET_TABLES, derive_facets
+from dandindex.handles import AssetHandle
+from dandindex.query import SearchQuery
+from dandindex.results import AssetSet, DandisetSet, Result
+from dandindex.schemas import TABLES, create_table_view, describe
+from dandindex.search import HANDLE_COLUMNS, SearchVocab, build_search
 from dandindex.store import IndexStore, resolve_index_dir
 
+__all__ = ["Index", "QueryError"]
+
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
-
-
-class QueryError(DandindexError):
-    """A query was refused or failed; the message says why."""
-
-
-@dataclass
-class Result:
-    """Rows of a query or a search (an Arrow table underneath)."""
-
-    table: pa.Table
-    truncated: bool = False
-
-    def to_arrow(self) -> pa.Table:
-        return self.table
-
-    def to_pandas(self) -> Any:
-        return self.table.to_pandas()
-
-    def rows(self) -> list[dict[str, Any]]:
-        return self.table.to_pylist()
-
-    @property
-    def columns(self) -> list[str]:
-        return self.table.column_names
-
-    def __len__(self) -> int:
-        return self.table.num_rows
-
-    def __iter__(self) -> Any:
-        return iter(self.rows())
-
-
-def _as_list(value: str | Iterable[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if v is not None]
+#: columns the facet tables of this version have (older snapshots' are derived again)
+_FACET_COLUMNS = {"asset_facets": {"sha256", "s3_url", "blob_id", "metadata_ranges", "read_url"}}
 
 
 class Index:
@@ -74,16 +45,11 @@ class Index:
         self.manifest = self.store.manifest()  # raises IndexNotFoundError naming the path
         self.con = duckdb.connect(":memory:")
         self._facets_ready = False
-        self.known_types: set[str] = set()
+        self._vocab: SearchVocab | None = None
+        snapshot = self.path / self.manifest["snapshot"]
         for name in TABLES:
-            file = self.path / self.manifest["snapshot"] / f"{name}.parquet"
-            if file.exists():
-                self.con.execute(
-                    f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_str(str(file))}')"
-                )
-            else:  # an index from before this table existed: an empty table of the right shape
-                self.con.register(f"_{name}_empty", SCHEMAS[name].empty_table())
-                self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
+            file = snapshot / f"{name}.parquet"
+            create_table_view(self.con, name, file if file.exists() else None)
 
     # -- context manager ------------------------------------------------------------
 
@@ -112,11 +78,13 @@ class Index:
                 f"Only read-only queries are allowed (SELECT, EXPLAIN); this is a {kind} statement. "
                 "The index is changed only by `dandindex crawl`."
             )
+        if any(t in query for t in FACET_TABLES):
+            self._ensure_facets()
         try:
             table = self._run(query, params)
         except duckdb.Error as e:
             raise QueryError(f"SQL error: {e}") from None
-        return Result(table)
+        return Result(table, source=self)
 
     def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:
         rel = self.con.sql(query, params=params or None)
@@ -130,10 +98,8 @@ class Index:
 
     def schema(self, table: str) -> list[tuple[str, str, str]]:
         if table not in TABLES:
-            from dandindex.errors import closest
-
             raise DandindexError(
-                f"No table {table!r}. Tables: {', '.join(TABLES)}. Closest: {', '.join(closest(table, TABLES))}"
+                f"No table {table!r}. Tables: {', '.join(TABLES)}.{hint(table, TABLES)}"
             )
         return describe(table)
 
@@ -156,71 +122,119 @@ class Index:
 
     # -- search -----------------------------------------------------------------------
 
-    def search(
-        self,
-        text: str | None = None,
-        *,
-        modality: str | Iterable[str] | None = None,
-        species: str | Iterable[str] | None = None,
-        area: str | Iterable[str] | None = None,
-        type: str | Iterable[str] | None = None,  # noqa: A002 - the facet is called type
-        dandiset: str | Iterable[str] | None = None,
-        min_units: int | None = None,
-        min_electrodes: int | None = None,
-        rate_min: float | None = None,
-        rate_max: float | None = None,
-        size_min: int | None = None,
-        size_max: int | None = None,
-        level: str = "asset",
-        limit: int | None = None,
-    ) -> Result:
-        """Assets (or dandisets) matching every facet; repeating a facet ORs its values.
+    def search(self, text: str | None = None, **keywords: Any) -> Result:
+        """Assets (or dandisets, ``level="dandiset"``) matching every facet; repeating a
+        facet ORs its values.
 
-        Facet values are resolved through the vocabularies (species names/ids, modality
-        aliases, brain-area acronyms/names with the Allen hierarchy); unknown values raise
-        an error that lists the closest known ones. All input reaches SQL as bound parameters.
+        Keywords are the fields of `dandindex.query.SearchQuery`: ``modality``, ``species``,
+        ``area``, ``type``, ``dandiset`` (a value or a list), ``min_units``,
+        ``min_electrodes``, ``rate_min``/``rate_max``, ``size_min``/``size_max``, ``level``
+        and ``limit``. Facet values are resolved through the vocabularies (species names/ids,
+        modality aliases, brain-area acronyms/names with the Allen hierarchy); unknown
+        values raise an error that lists the closest known ones. All input reaches SQL as
+        bound parameters.
         """
-        from dandindex.search import build_search
+        return self.run_search(SearchQuery.from_keywords(text, **keywords))
 
+    def run_search(self, query: SearchQuery) -> Result:
+        """Run a `SearchQuery` (see `search`)."""
         self._ensure_facets()
+        limit = query.limit
         fetch = None if limit is None else limit + 1  # one more: to tell if it was cut
-        query, params = build_search(
-            self,
-            text=text,
-            modality=_as_list(modality),
-            species=_as_list(species),
-            area=_as_list(area),
-            types=_as_list(type),
-            dandiset=_as_list(dandiset),
-            min_units=min_units,
-            min_electrodes=min_electrodes,
-            rate_min=rate_min,
-            rate_max=rate_max,
-            size_min=size_min,
-            size_max=size_max,
-            level=level,
-            limit=fetch,
-        )
-        if fetch is not None:
-            query += f" LIMIT {int(fetch)}"
-        table = self._run(query, params)
+        sql, params = build_search(query, self.vocab(), fetch=fetch)
+        table = self._run(sql, params)
         truncated = limit is not None and table.num_rows > limit
         if truncated:
             table = table.slice(0, limit)
-        if level != "asset":
-            return Result(table, truncated=truncated)
-        from dandindex.handles import AssetSet
+        if query.level == "dandiset":
+            return DandisetSet(table, truncated=truncated, source=self)
+        return AssetSet(table, truncated=truncated, source=self, hidden=HANDLE_COLUMNS)
 
-        hits = AssetSet(table, truncated=truncated)
-        hits.index_path = str(self.path)
-        return hits
+    def vocab(self) -> SearchVocab:
+        """What searches need to know about this index (its types, its location strings)."""
+        self._ensure_facets()
+        if self._vocab is None:
+            types = frozenset(
+                r[0]
+                for r in self.con.sql("SELECT DISTINCT unnest(types) FROM asset_types").fetchall()
+            )
+
+            def raw_areas() -> list[str]:
+                return [
+                    r[0]
+                    for r in self.con.sql(
+                        "SELECT DISTINCT raw FROM location_map WHERE NOT dropped"
+                    ).fetchall()
+                ]
+
+            self._vocab = SearchVocab(known_types=types, raw_areas=raw_areas)
+        return self._vocab
 
     def _ensure_facets(self) -> None:
-        if not self._facets_ready:
-            from dandindex.search import create_facets
+        if self._facets_ready:
+            return
+        snap = self.path / self.manifest["snapshot"]
+        files = {t: snap / f"{t}.parquet" for t in FACET_TABLES}
+        current = all(f.exists() for f in files.values()) and all(
+            cols
+            <= {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT name FROM parquet_schema($f)", {"f": str(files[t])}
+                ).fetchall()
+            }
+            for t, cols in _FACET_COLUMNS.items()
+        )
+        if current:
+            for (
+                t,
+                f,
+            ) in files.items():  # views: searches read only the columns and row groups they need
+                self.con.execute(
+                    f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{_sql_str(str(f))}')"
+                )
+        else:  # an index from before these tables (or their columns) existed
+            derive_facets(self.con)
+        self._facets_ready = True
 
-            create_facets(self)
-            self._facets_ready = True
+    # -- assets -------------------------------------------------------------------------
+
+    def asset(self, ref: str) -> AssetHandle:
+        """An asset by id, ``DANDISET_ID/PATH`` or download URL; of the versions that hold it,
+        the most recent published one (else the draft)."""
+        if "/" in ref and not ref.startswith(("http://", "https://")):
+            ds, _, path = ref.partition("/")
+            where, params = "a.dandiset_id = $ds AND a.path = $p", {"ds": ds, "p": path}
+        else:
+            asset_id = (
+                ref.rstrip("/").split("/assets/")[-1].split("/")[0]
+                if ref.startswith("http")
+                else ref
+            )
+            where, params = "a.asset_id = $a", {"a": asset_id}
+        rows = self.sql(
+            f"""
+            SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url,
+                   a.blob_id, a.sha256, f.metadata_ranges, f.read_url
+            FROM assets a LEFT JOIN nwb_files f USING (asset_id)
+            WHERE {where}
+            ORDER BY a.version = 'draft', a.version DESC LIMIT 1
+            """,
+            params,
+        ).rows()
+        if not rows:
+            raise DandindexError(f"No asset {ref!r} in the index at {self.path}.")
+        return AssetHandle.from_row(rows[0], self)
+
+    def nwb_summary(self, asset_id: str) -> dict[str, Any]:
+        """The indexed NWB summary of an asset: its file row, objects and locations."""
+        a = {"a": asset_id}
+        file = self.sql("SELECT * FROM nwb_files WHERE asset_id = $a", a).rows()
+        if not file:
+            raise DandindexError(f"No NWB summary for asset {asset_id}; crawl with --nwb.")
+        objects = self.sql("SELECT * FROM nwb_objects WHERE asset_id = $a ORDER BY path", a).rows()
+        locations = self.sql("SELECT * FROM nwb_locations WHERE asset_id = $a", a).rows()
+        return {"file": file[0], "objects": objects, "locations": locations}
 
 
 def _sql_str(text: str) -> str:

@@ -97,6 +97,4 @@ def run(idx: object, name: str, params: dict[str, object]) -> object:
         details = "; ".join(f"{p}: {q.param_help.get(p, 'a value')}" for p in missing)
         raise DandindexError(f"Query {name!r} needs --param for {', '.join(missing)} ({details}).")
     bound = {p: params[p] for p in q.params}
-    if any(t in q.sql for t in ("asset_facets", "asset_areas", "location_map", "asset_types")):
-        idx._ensure_facets()  # type: ignore[attr-defined]
     return idx.sql(q.sql, bound)  # type: ignore[attr-defined]

@@ -292,3 +292,51 @@ def markdown_tables() -> str:
             out.append(f"| `{col}` | {typ} | {desc} |")
         out.append("")
     return "\n".join(out)
+
+
+def create_table_view(con: Any, name: str, file: Any) -> None:
+    """A view `name` on DuckDB connection `con` over the Parquet `file` (a local path or a URL
+    DuckDB can read), with this version's columns: a file from an older crawl that lacks a
+    column gets nulls, a missing file an empty table of the right shape."""
+    schema = SCHEMAS[name]
+    present: set[str] | None = None
+    if file is not None:
+        try:
+            present = set(
+                r[0]
+                for r in con.execute(
+                    "SELECT name FROM parquet_schema($f)", {"f": str(file)}
+                ).fetchall()
+            )
+        except Exception:  # noqa: BLE001 - not there (or not readable): an empty table
+            present = None
+    if present is None:
+        con.register(f"_{name}_empty", schema.empty_table())
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
+        return
+    cols = ", ".join(
+        _quote_ident(f.name)
+        if f.name in present
+        else f"CAST(NULL AS {_duckdb_type(f.type)}) AS {_quote_ident(f.name)}"
+        for f in schema
+    )
+    source = str(file).replace("'", "''")
+    con.execute(f"CREATE VIEW {name} AS SELECT {cols} FROM read_parquet('{source}')")
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duckdb_type(t: pa.DataType) -> str:
+    if pa.types.is_list(t):
+        return _duckdb_type(t.value_type) + "[]"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    simple = {
+        pa.string(): "VARCHAR",
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+    }
+    return simple[t]

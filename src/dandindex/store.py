@@ -21,8 +21,8 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dandindex.errors import CrawlError, IndexNotFoundError
+from dandindex.fsutil import fsync_dir, now_utc, write_json_atomic
 from dandindex.schemas import PART_TABLES, SCHEMAS, TABLES_VERSION
 
 MANIFEST = "manifest.json"
@@ -49,24 +50,6 @@ def default_index_dir() -> Path:
 
 def resolve_index_dir(path: str | os.PathLike[str] | None) -> Path:
     return Path(path).expanduser() if path else default_index_dir()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=False, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -149,7 +132,7 @@ class PartWriter:
         if self.final.exists():  # an identical part from an earlier run: keep the new one
             shutil.rmtree(self.final)
         os.rename(self.tmp, self.final)
-        _fsync_dir(self.final.parent)
+        fsync_dir(self.final.parent)
         return counts
 
     def abort(self) -> None:
@@ -240,6 +223,7 @@ class IndexStore:
         extra_errors: list[dict[str, Any]],
         manifest: dict[str, Any],
         extra_tables: dict[str, Iterable[dict[str, Any]]] | None = None,
+        finalize: Callable[[Path], None] | None = None,
     ) -> dict[str, Any]:
         """Merge `parts` ({dandiset_id: key}) into a new snapshot and switch to it atomically."""
         snapshots = self.root / "snapshots"
@@ -271,10 +255,11 @@ class IndexStore:
                 w.add(row)
             w.close()
             counts[table] = w.rows
-        derive_facets_in_subprocess(tmp)
+        if finalize is not None:  # e.g. derive the search tables (before anyone sees it)
+            finalize(tmp)
         final = snapshots / crawl_id
         os.rename(tmp, final)
-        _fsync_dir(snapshots)
+        fsync_dir(snapshots)
         manifest = {
             **manifest,
             "snapshot": f"snapshots/{crawl_id}",
@@ -304,25 +289,6 @@ class IndexStore:
                         shutil.rmtree(part, ignore_errors=True)
                 if not any(ds_dir.iterdir()):
                     ds_dir.rmdir()
-
-
-def derive_facets_in_subprocess(snapshot: Path) -> None:
-    """The search facet tables, derived in a process of their own (its memory is its own)."""
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "dandindex.search", str(snapshot)], capture_output=True, text=True
-    )
-    if result.returncode != 0:
-        raise CrawlError(
-            f"Deriving the search tables of {snapshot} failed; the previous snapshot stays current. "
-            f"{result.stderr.strip()[-2000:]}"
-        )
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def manifest_base(api_url: str, options: dict[str, Any], started: datetime) -> dict[str, Any]:

@@ -50,11 +50,10 @@ def plot(
 
     Example: dandindex plot 000003/sub-x/sub-x_ophys.nwb /processing/ophys/DfOverF/DfOverF --stop 1000 --channels 0-4 --out dff.png
     """
-    from dandindex.handles import find_asset
     from dandindex.index import Index
 
     with Index(index_dir) as idx:
-        handle = find_asset(idx, asset)
+        handle = idx.asset(asset)
     fig = handle.plot(object_path, start=start, stop=stop, columns=_ints(channels))
     fig.savefig(out, bbox_inches="tight")
     click.echo(out)
@@ -68,12 +67,11 @@ def show(asset: str, index_dir: str | None) -> None:
 
     Example: dandindex show 000003/sub-x/sub-x_ecephys.nwb
     """
-    from dandindex.handles import find_asset
     from dandindex.index import Index
 
     with Index(index_dir) as idx:
-        handle = find_asset(idx, asset)
-    s = handle.summary()
+        handle = idx.asset(asset)
+        s = handle.summary()
     f = s["file"]
     click.echo(
         f"{handle.dandiset_id}/{handle.version} {handle.path} ({f.get('size') or handle.size} bytes, NWB {f.get('nwb_version')})"

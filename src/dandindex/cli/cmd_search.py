@@ -1,45 +1,46 @@
-"""`dandindex search`: faceted search over the index."""
+"""`dandindex search`: faceted search over the index.
+
+Its facet options are made from the fields of `dandindex.query.SearchQuery`, so a facet
+declared there is an option here with no other change.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, index_option
 from dandindex.cli.output import emit, output_options
+from dandindex.query import facets
+
+
+def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """One click option per facet of `SearchQuery` (two for a min/max range)."""
+    for name, facet in reversed(list(facets())):
+        if facet.kind == "terms":
+            dest = "types" if name == "type" else name
+            f = click.option(f"--{name}", dest, multiple=True, help=facet.help)(f)
+        else:
+            kind = click.INT if facet.number is int else click.FLOAT
+            for flag, kw, word in reversed(
+                list(zip(facet.flags, facet.keywords, ("at least", "at most"), strict=True))
+            ):
+                f = click.option(
+                    flag,
+                    kw,
+                    type=kind,
+                    default=None,
+                    metavar=facet.metavar or None,
+                    help=f"{facet.help[0].upper()}{facet.help[1:]}: {word} this",
+                )(f)
+    return f
 
 
 @click.command("search", context_settings=CONTEXT_SETTINGS)
 @click.argument("text", required=False)
-@click.option(
-    "--modality",
-    multiple=True,
-    help="ecephys, ophys, icephys, behavior, microscopy, mri, ... (repeat = OR)",
-)
-@click.option(
-    "--species", multiple=True, help='"mouse", "Mus musculus", 10090, NCBITaxon_10090 (repeat = OR)'
-)
-@click.option(
-    "--area",
-    multiple=True,
-    help='Allen acronym or name, alias (V1, M1) or raw text; "VIS" finds VISp, VISl, ...',
-)
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    help="Neurodata type, its subtypes included (TimeSeries finds ElectricalSeries)",
-)
-@click.option("--dandiset", multiple=True, help="Dandiset id (repeat = OR)")
-@click.option(
-    "--min-units", type=int, default=None, help="At least this many sorted units in the file"
-)
-@click.option(
-    "--min-electrodes", type=int, default=None, help="At least this many electrodes in the file"
-)
-@click.option("--rate-min", type=float, default=None, help="A series sampled at >= this rate (Hz)")
-@click.option("--rate-max", type=float, default=None, help="A series sampled at <= this rate (Hz)")
-@click.option("--size-min", type=int, default=None, help="File size >= BYTES")
-@click.option("--size-max", type=int, default=None, help="File size <= BYTES")
+@facet_options
 @click.option(
     "--level", type=click.Choice(["asset", "dandiset"]), default="asset", show_default=True
 )
@@ -58,17 +59,6 @@ from dandindex.cli.output import emit, output_options
 @output_options
 def search(
     text: str | None,
-    modality: tuple[str, ...],
-    species: tuple[str, ...],
-    area: tuple[str, ...],
-    types: tuple[str, ...],
-    dandiset: tuple[str, ...],
-    min_units: int | None,
-    min_electrodes: int | None,
-    rate_min: float | None,
-    rate_max: float | None,
-    size_min: int | None,
-    size_max: int | None,
     level: str,
     plot_path: str | None,
     plot_dir: str | None,
@@ -77,6 +67,7 @@ def search(
     fmt: str | None,
     limit: int | None,
     out: str | None,
+    **facet_values: Any,
 ) -> None:
     """Search assets (or dandisets) by text and facets; different facets AND.
 
@@ -87,24 +78,13 @@ def search(
     Example: dandindex search --species mouse --modality ophys --area VISp --format table
     """
     from dandindex.index import Index
+    from dandindex.query import SearchQuery
 
+    if "types" in facet_values:
+        facet_values["type"] = facet_values.pop("types")
+    query = SearchQuery.from_keywords(text, level=level, limit=limit, **facet_values)
     with Index(index_dir) as idx:
-        result = idx.search(
-            text,
-            modality=modality,
-            species=species,
-            area=area,
-            type=types,
-            dandiset=dandiset,
-            min_units=min_units,
-            min_electrodes=min_electrodes,
-            rate_min=rate_min,
-            rate_max=rate_max,
-            size_min=size_min,
-            size_max=size_max,
-            level=level,
-            limit=limit,
-        )
+        result = idx.run_search(query)
         emit(result, fmt, None, out)
         if plot_path:
             _plot_hits(result, plot_path, plot_dir, plot_n)
@@ -114,7 +94,7 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
     from pathlib import Path
 
     from dandindex.errors import DandindexError
-    from dandindex.handles import AssetSet
+    from dandindex.results import AssetSet
 
     if not plot_dir:
         raise click.UsageError("--plot needs --plot-dir DIR for the pictures.")

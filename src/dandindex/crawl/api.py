@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from dandindex.crawl import rows as R
 from dandindex.errors import CrawlError
+from dandindex.facets import write_facets_in_subprocess
+from dandindex.fsutil import now_utc
 from dandindex.schemas import TABLES_VERSION
-from dandindex.store import IndexStore, manifest_base, now_utc, stamp_key
+from dandindex.store import IndexStore, manifest_base, stamp_key
 
 if TYPE_CHECKING:
     from dandi.dandiapi import DandiAPIClient
@@ -330,11 +332,12 @@ class Crawler:
             extra_errors=failed_errors,
             manifest=manifest,
             extra_tables=extra,
+            finalize=write_facets_in_subprocess,
         )
 
     def _nwb_phase(self, parts: dict[str, str]) -> dict[str, Any]:
         """NWB summaries: cached ones always (no network), new ones only with --nwb."""
-        from dandindex.nwb.crawl import NWBOptions, nwb_assets, nwb_rows, run_summaries
+        from dandindex.crawl.nwb_phase import NWBOptions, nwb_assets, nwb_rows, run_summaries
 
         if not self.opts.nwb and not (self.store.root / "nwb").is_dir():
             return {"nwb_files": [], "nwb_objects": [], "nwb_locations": []}  # nothing to add

@@ -12,10 +12,10 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from dandindex.vocab.taxon import normalize_taxon
+
 Problems = list[str]
 
-NCBITAXON = "http://purl.obolibrary.org/obo/NCBITaxon_{}"
-_TAXON_RX = re.compile(r"(?:NCBITaxon[_:]|taxonomy[:/]|^)(\d+)/?$", re.I)
 _DURATION_RX = re.compile(
     r"^(?P<sign>-)?P(?!$)(?:(?P<y>[-\d.]+)Y)?(?:(?P<mo>[-\d.]+)M)?(?:(?P<w>[-\d.]+)W)?(?:(?P<d>[-\d.]+)D)?"
     r"(?:T(?=[-\d.])(?:(?P<h>[-\d.]+)H)?(?:(?P<mi>[-\d.]+)M)?(?:(?P<s>[-\d.]+)S)?)?$",
@@ -93,17 +93,6 @@ def duration_days(value: str) -> float | None:
     except ValueError:
         return None
     return -total if m.group("sign") else total
-
-
-def normalize_taxon(identifier: Any) -> str | None:
-    """Any NCBITaxon spelling (URI, CURIE, bare id, identifiers.org) → the PURL form."""
-    if identifier is None:
-        return None
-    text = str(identifier).strip()
-    m = _TAXON_RX.search(text)
-    if not m:
-        return None
-    return NCBITAXON.format(int(m.group(1)))
 
 
 def as_list(value: Any, field: str, problems: Problems) -> list[Any]:

@@ -2,8 +2,10 @@
 
 `summarize(source)` never raises for a bad file: unreadable, truncated, non-HDF5, missing
 (404) or unreachable files give a summary whose ``error`` says why. ``transient`` marks
-errors worth retrying on a later crawl (HTTP 404/5xx after retries, connection failures);
-the rest are remembered so an unchanged bad blob is not read again.
+errors worth retrying on a later crawl: it is the `RemoteReadError.transient` of a read that
+failed (HTTP 404/5xx after retries, connection failures, bodies cut short); an error found in
+bytes that were read whole (not HDF5, damaged) is permanent, so an unchanged bad blob is not
+read again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dandindex.errors import RemoteReadError
 from dandindex.nwb.walk import MAX_VALUE_BYTES, summarize_h5
 
 
@@ -26,7 +29,7 @@ def summarize(
     session: Any | None = None,
     timeout: float = 30.0,
     max_value_bytes: int = MAX_VALUE_BYTES,
-    headers: dict[str, str] | None = None,
+    token: str | None = None,
     size: int | None = None,
 ) -> dict[str, Any]:
     """``{"file": {...}, "objects": [...], "locations": [...], "transient": bool}``.
@@ -40,9 +43,9 @@ def summarize(
     out: dict[str, Any] = {"file": {}, "objects": [], "locations": [], "transient": False}
     try:
         if _is_url(src):
-            from dandindex.crawl.rangefile import RangeFile
+            from dandindex.remote.rangefile import RangeFile
 
-            rf = RangeFile(src, session=session, timeout=timeout, headers=headers, size=size)
+            rf = RangeFile(src, session=session, timeout=timeout, token=token, size=size)
             result = summarize_h5(rf, rangefile=rf, max_value_bytes=max_value_bytes)
             out["file"]["size"] = rf.size
         elif Path(src).is_dir():
@@ -71,12 +74,9 @@ def summarize(
 
 def describe_error(e: BaseException) -> tuple[str, bool]:
     """(a sentence for the error column, whether a later crawl should retry)."""
-    from dandindex.crawl.rangefile import RangeReadError
-
     msg = str(e) or type(e).__name__
-    if isinstance(e, RangeReadError):
-        transient = "giving up" in msg or "HTTP 404" in msg or "HTTP 403" in msg
-        return f"could not read the file over HTTP: {msg}", transient
+    if isinstance(e, RemoteReadError):
+        return f"could not read the file over HTTP: {msg}", e.transient
     if isinstance(e, OSError):
         lowered = msg.lower()
         if "signature" in lowered or "not an hdf5" in lowered:

@@ -12,14 +12,26 @@ import os
 import sys
 from typing import Any
 
+_SESSIONS: dict[str, Any] = {}
+
+
+def _session(api_url: str, timeout: float) -> Any:
+    """One pooled session per API for the life of the process; the key goes to its host."""
+    if api_url not in _SESSIONS:
+        from dandindex.remote.session import api_token, make_session
+
+        _SESSIONS[api_url] = make_session(
+            pool=32, timeout=timeout, token=api_token(), api_url=api_url
+        )
+    return _SESSIONS[api_url]
+
 
 def handle(task: dict[str, Any]) -> dict[str, Any]:
-    from dandindex.nwb.crawl import NWBAsset, summarize_asset
+    from dandindex.nwb.asset import NWBAsset, summarize_asset
 
     asset = NWBAsset(**task["asset"])
-    return summarize_asset(
-        asset, task["api_url"], float(task["timeout"]), os.environ.get("DANDI_API_KEY") or None
-    )
+    timeout = float(task["timeout"])
+    return summarize_asset(asset, task["api_url"], timeout, _session(task["api_url"], timeout))
 
 
 def main() -> None:
@@ -46,4 +58,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("DANDI_NO_ET", "1")
     main()

@@ -11,8 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from dandindex.crawl.rows import normalize_taxon
 from dandindex.errors import DandindexError, closest
+from dandindex.vocab.taxon import normalize_taxon
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ h5py reads HDF5 metadata in many small, scattered reads. `RangeFile` keeps a bou
 small aligned blocks, fetches only the blocks a read is missing (adjacent ones coalesced into
 one request, separate runs fetched concurrently), reads ahead a little, and lets a caller
 *prefetch* many ranges in one concurrent burst (used to fetch every child object header of a
-group at once). One `requests.Session` with keep-alive, retries on 429/5xx/connection errors
-(honouring ``Retry-After``), a timeout, and one redirect followed once (the DANDI API's
-``/download/`` 302 to the blob URL). It records which blocks were used, so a later open can
+group at once). One pooled keep-alive session from `dandindex.remote.session` (the API key,
+if given, goes to the API's host only), its bounded retries of connection errors, timeouts,
+cut bodies and 429/5xx (honouring ``Retry-After``), and one redirect followed once (the DANDI
+API's ``/download/`` 302 to the blob URL). It records which blocks were used, so a later open can
 fetch exactly those up front.
 """
 
@@ -15,38 +16,20 @@ from __future__ import annotations
 import gc
 import io
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+from dandindex.errors import RemoteReadError
+from dandindex.remote.session import TransferStats, make_session
+from dandindex.remote.session import get as session_get
+
 SMALL_FILE = 256 * 1024  # with the size known, a file under this opens with a larger read
 SMALL_FIRST_READ = 24 * 1024
 SMALL_TAIL = 8 * 1024  # ... and its last bytes in the same burst
-
-
-class RangeReadError(OSError):
-    """A range could not be read (after retries); the message says which and why."""
-
-
-@dataclass
-class RangeStats:
-    requests: int = 0
-    bytes: int = 0
-    retries: int = 0
-    seconds_waiting: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, nbytes: int) -> None:
-        with self._lock:
-            self.requests += 1
-            self.bytes += nbytes
 
 
 def coalesce(blocks: Iterable[int], gap: int = 0) -> list[tuple[int, int]]:
@@ -90,16 +73,13 @@ class RangeFile(io.RawIOBase):
         retries: int = 6,
         workers: int = 16,
         size: int | None = None,
-        headers: dict[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         super().__init__()
         self.url = url
         self._own_session = session is None
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+        if session is None:  # the key, if any, for the host of `url` (the API's) only
+            session = make_session(pool=workers, timeout=timeout, token=token, api_url=url)
         self.session = session
         self.block_size = block_size
         self.readahead = readahead
@@ -114,8 +94,7 @@ class RangeFile(io.RawIOBase):
         self.max_cache = max_cache
         self.timeout = timeout
         self.retries = retries
-        self.headers = dict(headers or {})
-        self.stats = RangeStats()
+        self.stats = TransferStats()
         self.used: set[int] = set()  # blocks a read actually needed
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
@@ -200,7 +179,7 @@ class RangeFile(io.RawIOBase):
         if tail is not None:
             try:
                 tail.result()
-            except RangeReadError:
+            except RemoteReadError:
                 pass  # only a guess: the walk reads what it needs anyway
             if self.size != expected:  # the given size was wrong: drop the guess
                 with self._lock:
@@ -351,7 +330,11 @@ class RangeFile(io.RawIOBase):
             if response.status_code == 200:
                 total = len(data)
             else:
-                raise RangeReadError(f"{self.url}: the server did not say how large the file is")
+                raise RemoteReadError(
+                    f"{self.url}: the server did not say how large the file is",
+                    transient=True,
+                    url=self.url,
+                )
         self.size = total
         data = data[:want]
         with self._lock:
@@ -360,51 +343,42 @@ class RangeFile(io.RawIOBase):
             self._fetched += (len(data) + bs - 1) // bs
 
     def _get(self, start: int, end: int, redirect: bool = False) -> bytes:
-        response = self._request(start, end, allow_redirects=redirect)
+        response = self._request(start, end, allow_redirects=redirect, length=end - start + 1)
         data = response.content
         if response.status_code == 200:  # server ignored the range: take our slice
             data = data[start : end + 1]
         if len(data) != end - start + 1:
-            raise RangeReadError(
-                f"{self.url}: asked for bytes {start}-{end}, got {len(data)} bytes (truncated file?)"
+            raise RemoteReadError(
+                f"{self.url}: asked for bytes {start}-{end}, got {len(data)} bytes",
+                transient=True,
+                url=self.url,
             )
         return data
 
-    def _request(self, start: int, end: int, *, allow_redirects: bool) -> requests.Response:
-        headers = {**self.headers, "Range": f"bytes={start}-{end}"}
-        delay = 0.25
-        last_error: str = ""
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.session.get(
-                    self.url, headers=headers, timeout=self.timeout, allow_redirects=allow_redirects
-                )
-            except (requests.ConnectionError, requests.Timeout) as e:
-                last_error = f"{type(e).__name__}: {e}"
-            else:
-                self.stats.add(len(response.content))
-                if response.status_code in (200, 206):
-                    return response
-                if response.status_code == 416:
-                    raise RangeReadError(
-                        f"{self.url}: bytes {start}-{end} are beyond the end of the file (416)"
-                    )
-                if response.status_code not in RETRY_STATUSES:
-                    raise RangeReadError(
-                        f"{self.url}: HTTP {response.status_code} reading bytes {start}-{end}"
-                    )
-                last_error = f"HTTP {response.status_code}"
-                wait = _retry_after(response)
-                if wait is not None:
-                    delay = max(delay, wait)
-            if attempt < self.retries:
-                self.stats.retries += 1
-                self.stats.seconds_waiting += delay
-                time.sleep(delay)
-                delay = min(delay * 2, 8.0)
-        raise RangeReadError(
-            f"{self.url}: giving up on bytes {start}-{end} after {self.retries + 1} tries ({last_error})"
-        )
+    def _request(
+        self, start: int, end: int, *, allow_redirects: bool, length: int | None = None
+    ) -> requests.Response:
+        try:
+            return session_get(
+                self.session,
+                self.url,
+                headers={"Range": f"bytes={start}-{end}"},
+                timeout=self.timeout,
+                retries=self.retries,
+                allow_redirects=allow_redirects,
+                expect_length=length,
+                stats=self.stats,
+                what=f"{self.url} bytes {start}-{end}",
+            )
+        except RemoteReadError as e:
+            if e.status == 416:
+                raise RemoteReadError(
+                    f"{self.url}: bytes {start}-{end} are beyond the end of the file (416)",
+                    transient=False,
+                    status=416,
+                    url=self.url,
+                ) from None
+            raise
 
 
 def _interleave(a: list[int], b: list[int]) -> list[int]:
@@ -423,16 +397,3 @@ def _total_size(response: requests.Response) -> int | None:
     if response.status_code == 200 and response.headers.get("Content-Length", "").isdigit():
         return int(response.headers["Content-Length"])
     return None
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

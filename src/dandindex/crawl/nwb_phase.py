@@ -1,0 +1,215 @@
+"""The NWB phase of a crawl: every NWB asset of the crawled parts, summarised once per blob.
+
+Summaries are cached in the index folder (`dandindex.nwb.cache`), keyed on the blob's sha256
+(else its etag, else its blob/zarr id), and written as each file finishes: an unchanged blob
+is never read again, and an interrupted crawl resumes where it stopped. Transient errors (see
+`dandindex.nwb.summary`) are not cached, so a later crawl reads those files again; the rest
+(not HDF5, damaged) are, so a bad blob is not re-read either. Files are read by
+`dandindex.nwb.pool.WorkerPool` processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dandindex.crawl.rows import parse_datetime
+from dandindex.fsutil import now_utc
+from dandindex.nwb.asset import NWBAsset, error_summary
+from dandindex.nwb.cache import SummaryCache
+from dandindex.nwb.pool import WorkerPool
+from dandindex.store import IndexStore
+
+NWB_FORMAT = "application/x-nwb"
+ZARR_FORMAT = "application/x-zarr"
+ASSET_COLUMNS = [
+    "asset_id",
+    "dandiset_id",
+    "path",
+    "size",
+    "blob_id",
+    "zarr_id",
+    "sha256",
+    "etag",
+    "encoding_format",
+    "api_url",
+]
+
+
+def is_nwb(row: dict[str, Any]) -> bool:
+    path = (row.get("path") or "").lower()
+    fmt = row.get("encoding_format")
+    return (
+        fmt == NWB_FORMAT
+        or path.endswith(".nwb")
+        or (fmt == ZARR_FORMAT and path.endswith(".nwb.zarr"))
+    )
+
+
+def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[NWBAsset]:
+    """Every NWB asset of the given parts, one per asset_id."""
+    seen: dict[str, NWBAsset] = {}
+    for ds in sorted(parts):
+        path = store.part_dir(ds, parts[ds]) / "assets.parquet"
+        table = pq.read_table(str(path), columns=ASSET_COLUMNS)
+        fmt = pc.equal(table["encoding_format"], NWB_FORMAT)
+        suffix = pc.or_(
+            pc.ends_with(pc.utf8_lower(table["path"]), ".nwb"),
+            pc.ends_with(pc.utf8_lower(table["path"]), ".nwb.zarr"),
+        )
+        table = table.filter(pc.or_(pc.fill_null(fmt, False), suffix))
+        for row in table.to_pylist():
+            if row["asset_id"] in seen or not is_nwb(row):
+                continue
+            seen[row["asset_id"]] = NWBAsset(**{k: row[k] for k in NWBAsset.__dataclass_fields__})
+    return list(seen.values())
+
+
+CACHED: dict[str, Any] = {"cached": True}  # marker: the summary is in the cache
+
+
+@dataclass
+class NWBOptions:
+    workers: int = 8
+    max_size: int | None = None
+    timeout: float = 30.0
+    summarize: bool = True  # False: only reuse cached summaries (no network)
+
+
+def run_summaries(
+    store: IndexStore,
+    assets: list[NWBAsset],
+    api_url: str,
+    options: NWBOptions,
+    token: str | None,
+    progress: Callable[[int, int], None] | None = None,
+    read_stats: dict[str, int] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Summaries for `assets` by key: cached ones reused, missing ones read (if allowed).
+
+    Transient failures are returned (so this snapshot records them) but not cached.
+    """
+    cache = SummaryCache(store.root)
+    if read_stats is None:
+        read_stats = {}
+    read_stats.setdefault("bytes", 0)
+    read_stats.setdefault("failed", 0)
+    results: dict[str, dict[str, Any]] = {}
+    todo: dict[str, NWBAsset] = {}
+    for a in assets:
+        if a.key in results or a.key in todo:
+            continue
+        if cache.has(a.key):
+            results[a.key] = CACHED
+        elif not options.summarize:
+            continue
+        elif options.max_size is not None and (a.size or 0) > options.max_size:
+            results[a.key] = error_summary(
+                f"not read: {a.size} bytes is over --nwb-max-size {options.max_size}",
+                transient=True,
+            )
+        else:
+            todo[a.key] = a
+    total, done = len(todo), 0
+    if progress:
+        progress(done, total)
+    if not todo:
+        return results
+    pool = WorkerPool(min(options.workers, len(todo)), token)
+    try:
+        for key, summary in pool.map(
+            {
+                key: {"asset": a.__dict__, "api_url": api_url, "timeout": options.timeout}
+                for key, a in todo.items()
+            }
+        ):
+            summary["file"]["summarized_at"] = now_utc().isoformat()
+            read_stats["bytes"] += summary["file"].get("bytes_read") or 0
+            read_stats["failed"] += 1 if summary["file"].get("error") else 0
+            if summary.get("transient"):
+                results[key] = summary
+            else:
+                cache.put(key, summary)
+                results[key] = CACHED
+            done += 1
+            if progress:
+                progress(done, total)
+    finally:
+        pool.close()
+    return results
+
+
+def nwb_rows(
+    store: IndexStore, assets: list[NWBAsset], summaries: dict[str, dict[str, Any]]
+) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
+    """Rows of nwb_files, nwb_objects and nwb_locations for the assets that have summaries.
+
+    Cached summaries are read from disk one at a time (memory stays bounded).
+    """
+    cache = SummaryCache(store.root)
+    have = [a for a in assets if a.key in summaries]
+
+    def load(a: NWBAsset) -> dict[str, Any]:
+        s = summaries[a.key]
+        if s is CACHED:
+            s = cache.get(a.key) or error_summary("cached summary unreadable", transient=True)
+        return s
+
+    def files() -> Iterator[dict[str, Any]]:
+        for a in have:
+            f = load(a)["file"]
+            yield {
+                "asset_id": a.asset_id,
+                "dandiset_id": a.dandiset_id,
+                "blob_id": a.blob_id,
+                "sha256": a.sha256,
+                "summary_key": a.key,
+                "size": f.get("size", a.size),
+                "nwb_version": f.get("nwb_version"),
+                "identifier": f.get("identifier"),
+                "session_description": f.get("session_description"),
+                "session_start": f.get("session_start"),
+                "institution": f.get("institution"),
+                "lab": f.get("lab"),
+                "experimenters": f.get("experimenters") or [],
+                "keywords": f.get("keywords") or [],
+                "subject_id": f.get("subject_id"),
+                "species": f.get("species"),
+                "sex": f.get("sex"),
+                "age": f.get("age"),
+                "genotype": f.get("genotype"),
+                "n_objects": f.get("n_objects"),
+                "n_electrodes": f.get("n_electrodes"),
+                "n_units": f.get("n_units"),
+                "n_rois": f.get("n_rois"),
+                "n_imaging_planes": f.get("n_imaging_planes"),
+                "neurodata_types": f.get("neurodata_types") or [],
+                "metadata_ranges": f.get("metadata_ranges") or [],
+                "read_url": f.get("read_url"),
+                "links": f.get("links"),
+                "bytes_read": f.get("bytes_read"),
+                "requests": f.get("requests"),
+                "seconds": f.get("seconds"),
+                "error": f.get("error"),
+                "summarized_at": parse_datetime(f.get("summarized_at"), "summarized_at", []),
+            }
+
+    def objects() -> Iterator[dict[str, Any]]:
+        for a in have:
+            for o in load(a)["objects"]:
+                yield {
+                    "asset_id": a.asset_id,
+                    **{k: v for k, v in o.items() if k != "is_dataset"},
+                    "is_dataset": o.get("is_dataset"),
+                }
+
+    def locations() -> Iterator[dict[str, Any]]:
+        for a in have:
+            for loc in load(a)["locations"]:
+                yield {"asset_id": a.asset_id, **loc}
+
+    return files(), objects(), locations()

@@ -1,0 +1,123 @@
+"""NWB files summarised in worker processes (``python -m dandindex.nwb.worker``).
+
+h5py holds one global lock for every HDF5 call, and the network reads happen inside those
+calls, so threads would read one file at a time: each worker is a process, fed one task at a
+time by a thread of its own. A worker that dies (HDF5 can crash on damaged files) costs one
+task, which is answered with an error summary, and is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+
+class WorkerPool:
+    """`n` worker processes (``python -m dandindex.nwb.worker``), each fed by one thread."""
+
+    def __init__(self, n: int, token: str | None) -> None:
+        self.n = max(1, n)
+        self.env = dict(os.environ)
+        if token:
+            self.env["DANDI_API_KEY"] = token
+        self.env.setdefault("DANDI_NO_ET", "1")
+        self._procs: list[subprocess.Popen[str]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dandindex.nwb.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=self.env,
+        )
+        with self._lock:
+            self._procs.append(proc)
+        return proc
+
+    def map(self, tasks: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(key, summary)`` as workers finish, in completion order."""
+        todo: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        done: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        for item in tasks.items():
+            todo.put(item)
+
+        def run() -> None:
+            proc = self._spawn()
+            while not self._closed:
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    break
+                key, task = item
+                try:
+                    assert proc.stdin is not None and proc.stdout is not None
+                    proc.stdin.write(json.dumps(task, default=str) + "\n")
+                    proc.stdin.flush()
+                    line = proc.stdout.readline()
+                    if not line:
+                        raise OSError(f"worker exited with code {proc.wait()}")
+                    result = json.loads(line)
+                except Exception as e:  # the worker died or answered garbage: one file lost
+                    if self._closed:
+                        return
+                    result = {
+                        "file": {"error": f"the summarising process died on this file: {e}"},
+                        "objects": [],
+                        "locations": [],
+                        "transient": False,
+                    }
+                    self._stop(proc, kill=True)
+                    proc = self._spawn()
+                done.put((key, result))
+            self._stop(proc)
+
+        threads = [threading.Thread(target=run, daemon=True) for _ in range(self.n)]
+        for t in threads:
+            t.start()
+        received = 0
+        while received < len(tasks):
+            try:
+                item = done.get(timeout=1.0)
+            except queue.Empty:
+                if not any(t.is_alive() for t in threads) and done.empty():
+                    raise RuntimeError(
+                        "every NWB worker stopped before the work was done"
+                    ) from None
+                continue
+            received += 1
+            yield item
+        for t in threads:
+            t.join()
+
+    def _stop(self, proc: subprocess.Popen[str], kill: bool = False) -> None:
+        try:
+            if kill:
+                proc.kill()
+            if proc.stdin:
+                proc.stdin.close()
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        finally:
+            if proc.stdout:
+                proc.stdout.close()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            procs = list(self._procs)
+        for p in procs:
+            self._stop(p, kill=p.poll() is None)
