@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dandindex._version import __version__
 from dandindex.errors import DandindexError
 
-__version__ = "0.1.0"
 
 __all__ = ["DandindexError", "Index", "Range", "SearchQuery", "__version__"]
 

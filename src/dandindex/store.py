@@ -294,7 +294,7 @@ class IndexStore:
 def manifest_base(api_url: str, options: dict[str, Any], started: datetime) -> dict[str, Any]:
     from importlib.metadata import version
 
-    from dandindex import __version__
+    from dandindex._version import __version__
 
     def v(name: str) -> str | None:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from dandindex import __version__
+from dandindex._version import __version__
 from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
 from dandindex.cli.cmd_crawl import crawl
 from dandindex.cli.cmd_plot import plot, show

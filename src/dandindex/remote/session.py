@@ -89,7 +89,7 @@ def make_session(
     mount_pool(session, pool=pool, timeout=timeout)
     if token and api_url:
         session.auth = HostTokenAuth(token, api_url)
-    from dandindex import __version__
+    from dandindex._version import __version__
 
     session.headers["User-Agent"] = (
         f"dandindex/{__version__} ({requests.utils.default_user_agent()})"
