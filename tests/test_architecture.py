@@ -126,7 +126,13 @@ def test_the_cycle_finder_finds_cycles():
 
 # Lower layers never import higher ones (the README's module map, docs/ARCHITECTURE.md).
 LAYERS = [
-    {"dandindex._version", "dandindex.errors", "dandindex.fsutil", "dandindex.schemas", "dandindex.query"},
+    {
+        "dandindex._version",
+        "dandindex.errors",
+        "dandindex.fsutil",
+        "dandindex.schemas",
+        "dandindex.query",
+    },
     {"dandindex.vocab", "dandindex.remote"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},
     {"dandindex.facets"},

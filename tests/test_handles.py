@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from dandindex.cli import cli
 from dandindex.errors import DandindexError
 from dandindex.results import AssetSet
+from dandindex.testing.nwbfiles import N_ELECTRODES, N_UNITS
 
 
 def handle_for(idx, generated, modality):
@@ -68,12 +69,12 @@ def test_recorded_ranges_make_opening_cheap(idx, generated, server, nwb_files):
         assert summary.objects == summarize(nwb_files["ecephys"])["objects"]
         with h5py.File(rf, "r") as f, NWBHDF5IO(file=f, mode="r", manager=_manager(f)) as io:
             nwb = io.read()
-            assert len(nwb.units) == 8 and "SpikeEvents_shank0" in nwb.acquisition
+            assert len(nwb.units) == N_UNITS and "SpikeEvents_shank0" in nwb.acquisition
         assert server.counters.requests["blob"] == before
     finally:
         rf.close()
     with h.open_h5() as f:
-        assert f["/acquisition/ElectricalSeries/data"].shape[1] == 16
+        assert f["/acquisition/ElectricalSeries/data"].shape[1] == N_ELECTRODES
 
 
 def test_open_falls_back_to_the_api_when_the_recorded_url_is_gone(idx, generated, server):
@@ -142,7 +143,9 @@ def test_summary_needs_no_network(idx, generated, server):
     h = handle_for(idx, generated, "ecephys")
     server.counters.reset()
     s = h.summary()
-    assert s["file"]["n_units"] == 8 and any(o["neurodata_type"] == "Units" for o in s["objects"])
+    assert s["file"]["n_units"] == N_UNITS and any(
+        o["neurodata_type"] == "Units" for o in s["objects"]
+    )
     assert server.counters.total_requests == 0
 
 

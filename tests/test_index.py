@@ -16,6 +16,7 @@ from dandindex.cli import cli
 from dandindex.crawl import Crawler, CrawlOptions
 from dandindex.errors import DandindexError, IndexNotFoundError
 from dandindex.index import Index, QueryError
+from dandindex.testing.nwbfiles import ECEPHYS_AREAS, N_ELECTRODES, N_UNITS
 
 from helpers import is_embargoed, read_folder, taxon
 
@@ -172,7 +173,9 @@ def test_named_query_results_match_the_sources(idx, generated):
     ophys_file = next(aid for aid, a in generated.nwb_assets.items() if a.modality == "ophys")
     assert ophys_file in {r["asset_id"] for r in ophys}
     areas = {r["area"]: r for r in queries.run(idx, "areas_most_units", {}).rows()}
-    assert areas["CA1"]["units"] == 8 and areas["CA1"]["electrodes"] == 6
+    # the units of the files recording in an area (one file here), its electrodes there
+    assert areas["CA1"]["units"] == N_UNITS
+    assert areas["CA1"]["electrodes"] == ECEPHYS_AREAS["CA1"]
     assert queries.run(idx, "changed_since", {"since": "2999-01-01"}).rows() == []
     with pytest.raises(DandindexError, match="since"):
         queries.run(idx, "changed_since", {})
@@ -243,13 +246,26 @@ def test_brain_area_hierarchy_synonyms_and_raw_text(idx, generated):
 
 def test_counts_rates_sizes_and_levels(idx, generated):
     ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
-    assert {r["asset_id"] for r in idx.search(min_units=5).rows()} == {ids["ecephys"]}
-    assert {r["asset_id"] for r in idx.search(min_electrodes=17).rows()} == set()
+    assert {r["asset_id"] for r in idx.search(min_units=N_UNITS).rows()} == {ids["ecephys"]}
+    assert idx.search(min_units=N_UNITS + 1).rows() == []
+    assert {r["asset_id"] for r in idx.search(min_electrodes=N_ELECTRODES).rows()} == {
+        ids["ecephys"]
+    }
+    assert idx.search(min_electrodes=N_ELECTRODES + 1).rows() == []
     fast = {r["asset_id"] for r in idx.search(rate_min=10000).rows()}
     assert fast == {ids["ecephys"], ids["icephys"]}
     assert ids["ophys"] in {r["asset_id"] for r in idx.search(rate_min=29, rate_max=31).rows()}
-    small = idx.search(size_max=1000).rows()
-    assert all(r["size"] <= 1000 for r in small)
+    sizes = sorted(
+        r["size"] for r in idx.sql("SELECT size FROM assets WHERE size IS NOT NULL").rows()
+    )
+    cut = sizes[len(sizes) // 10]  # a tenth of the assets or so, never none
+    want = {
+        r["asset_id"]
+        for r in idx.sql("SELECT asset_id FROM assets WHERE size <= $c", {"c": cut}).rows()
+    }
+    small = idx.search(size_max=cut).rows()
+    assert want and {r["asset_id"] for r in small} == want
+    assert all(r["size"] <= cut for r in small)
     ds = idx.search(species="mouse", level="dandiset").rows()
     assert {r["dandiset_id"] for r in ds} == {
         r["dandiset_id"] for r in idx.search(species="mouse").rows()

@@ -18,6 +18,7 @@ from dandindex.remote.rangefile import RangeFile
 from dandindex.store import IndexStore
 from dandindex.testing.archive import ArchiveServer, serve_files
 from dandindex.testing.generate import NWBAttachment, attachments_from, generate_archive
+from dandindex.testing.nwbfiles import N_ELECTRODES
 
 from conftest import SHARED_NWB, need_shared_nwb
 
@@ -170,7 +171,7 @@ def test_summarize_command(nwb_files):
     r = CliRunner().invoke(cli, ["summarize", str(nwb_files["ecephys"]), "--format", "json"])
     assert r.exit_code == 0
     body = json.loads(r.output)
-    assert body["file"]["n_electrodes"] == 16
+    assert body["file"]["n_electrodes"] == N_ELECTRODES
     tree = CliRunner().invoke(cli, ["summarize", str(nwb_files["ophys"]), "--format", "tree"])
     assert "PlaneSegmentation" in tree.output and "location [imaging_plane] 'VISp'" in tree.output
 
@@ -253,7 +254,7 @@ def test_crawl_with_nwb_records_summaries_and_errors_and_never_rereads(nwb_archi
             for loc in _table(index, "nwb_locations")
             if loc["asset_id"] == eco and loc["source"] == "electrodes"
         ]
-        assert sum(loc["count"] for loc in locations) == 16
+        assert sum(loc["count"] for loc in locations) == N_ELECTRODES
         if shared:
             shared_ids = [aid for aid, a in gen.nwb_assets.items() if a in shared]
             assert len(shared_ids) == len(SHARED_FILES)

@@ -12,7 +12,6 @@ from typing import Any
 from dandindex._version import __version__
 from dandindex.errors import DandindexError
 
-
 __all__ = ["DandindexError", "Index", "Range", "SearchQuery", "__version__"]
 
 

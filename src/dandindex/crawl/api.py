@@ -124,11 +124,15 @@ def _scrub(text: str, secret: str | None) -> str:
     return text.replace(secret, "***") if secret else text
 
 
-def make_client(api_url: str, api_key: str | None, pool: int) -> DandiAPIClient:
-    """A real `DandiAPIClient` with a connection pool sized for our workers."""
+def make_client(
+    api_url: str, api_key: str | None, pool: int, timeout: float = 60.0
+) -> DandiAPIClient:
+    """A real `DandiAPIClient` over a session set up like every other (`dandindex.remote`):
+    a connection pool sized for our workers and a timeout on every request it makes."""
     os.environ.setdefault("DANDI_NO_ET", "1")
-    import requests.adapters
     from dandi.dandiapi import DandiAPIClient
+
+    from dandindex.remote.session import mount_pool
 
     try:
         client = DandiAPIClient(api_url=api_url)
@@ -136,9 +140,7 @@ def make_client(api_url: str, api_key: str | None, pool: int) -> DandiAPIClient:
         raise CrawlError(
             f"Cannot reach the DANDI API at {api_url}: {_scrub(str(e), api_key)}"
         ) from None
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
-    client.session.mount("http://", adapter)
-    client.session.mount("https://", adapter)
+    mount_pool(client.session, pool=pool, timeout=timeout)
     if api_key:
         import requests as rq
 
@@ -173,7 +175,12 @@ class Crawler:
         started = now_utc()
         t0 = time.monotonic()
         with self.store.lock():
-            client = make_client(self.api_url, self.opts.api_key, pool=self.opts.workers + 4)
+            client = make_client(
+                self.api_url,
+                self.opts.api_key,
+                pool=self.opts.workers + 4,
+                timeout=self.opts.timeout,
+            )
             client.session.hooks["response"].append(self._count_response)
             try:
                 self._crawl(client, started)

@@ -20,8 +20,11 @@ requests, statuses and body bytes per endpoint.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import socket
 import struct
 import threading
@@ -67,10 +70,13 @@ class ArchiveServer:
         api_key: str | None = None,
         faults: Faults | None = None,
         content_urls: str = "stored",
+        blob_host: str | None = None,
     ) -> None:
         if content_urls not in ("stored", "local"):
             raise ValueError("content_urls must be 'stored' or 'local'")
         self.snapshot = Snapshot(root)
+        self.blob_host = blob_host  # another name for this server, as S3 is another host
+        self.secret = secrets.token_bytes(16)  # signs the blob URLs of embargoed assets
         self.api_key = api_key
         self.faults = faults or Faults()
         self.counters = Counters()
@@ -88,6 +94,18 @@ class ArchiveServer:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api"
+
+    @property
+    def blob_url(self) -> str:
+        """Where blobs are served: this server, under `blob_host` if one was given."""
+        if self.blob_host is None:
+            return self.url
+        return f"http://{self.blob_host}:{self.httpd.server_address[1]}"
+
+    def sign(self, blob_id: str, expires: int) -> str:
+        """The signature a presigned URL for `blob_id` carries (HMAC, like S3's)."""
+        msg = f"{blob_id}:{expires}".encode()
+        return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
 
     def start(self) -> ArchiveServer:
         self._thread = threading.Thread(
@@ -175,7 +193,7 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
         path = split.path
         params = dict(parse_qsl(split.query, keep_blank_values=True))
         endpoint, match = self._route(path)
-        arch.counters.add_request(endpoint)
+        arch.counters.add_request(endpoint, authorized="Authorization" in self.headers)
         if arch.faults.latency:
             time.sleep(arch.faults.latency)
         rule = arch.faults.pick(path)
@@ -198,7 +216,7 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
                     return
                 raise not_found()
             if endpoint == "blob":
-                self._send_blob(match.group("blob"), head=head, slow=slow)
+                self._send_blob(match.group("blob"), params, head=head, slow=slow)
                 return
             if endpoint == "zarr_file":
                 self._send_zarr(match.group("zarr"), match.group("key"), head=head, slow=slow)
@@ -293,12 +311,28 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _send_blob(self, blob_id: str, *, head: bool, slow: int | None) -> None:
+    def _send_blob(
+        self, blob_id: str, params: dict[str, str], *, head: bool, slow: int | None
+    ) -> None:
         path = self.archive.snapshot.blob_path(blob_id)
         if path is None:
             self._send_s3_missing("blob", head)
             return
+        if self.archive.snapshot.blob_embargoed(blob_id) and not self._presigned(blob_id, params):
+            body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code></Error>"
+            self._send_raw("blob", 403, body, {"Content-Type": "application/xml"}, head=head)
+            return
         self._send_file("blob", path, head=head, slow=slow)
+
+    def _presigned(self, blob_id: str, params: dict[str, str]) -> bool:
+        """An embargoed blob is served only at a URL the API signed, until it expires."""
+        try:
+            expires = int(params.get("X-Amz-Expires-At", ""))
+        except ValueError:
+            return False
+        good = self.archive.sign(blob_id, expires)
+        given = params.get("X-Amz-Signature", "")
+        return expires > time.time() and hmac.compare_digest(good, given)
 
     def _send_zarr(self, zarr_id: str, key: str, *, head: bool, slow: int | None) -> None:
         path = self.archive.snapshot.zarr_path(zarr_id, key)

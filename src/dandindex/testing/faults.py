@@ -86,15 +86,18 @@ class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
+        self.authorized: Counter[str] = Counter()  # requests that carried an Authorization header
         self.bytes: Counter[str] = Counter()
         self.statuses: Counter[int] = Counter()
         self.partial_bytes = 0  # body bytes of 206 (range) responses
         # arrival times, for round trips; bounded so a long-running server does not grow
         self.arrivals: dict[str, deque[float]] = {}
 
-    def add_request(self, endpoint: str) -> None:
+    def add_request(self, endpoint: str, authorized: bool = False) -> None:
         with self._lock:
             self.requests[endpoint] += 1
+            if authorized:
+                self.authorized[endpoint] += 1
             self.arrivals.setdefault(endpoint, deque(maxlen=100_000)).append(time.perf_counter())
 
     def round_trips(self, endpoint: str, latency: float) -> int:
@@ -119,6 +122,7 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.authorized.clear()
             self.bytes.clear()
             self.statuses.clear()
             self.partial_bytes = 0

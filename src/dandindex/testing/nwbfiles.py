@@ -15,6 +15,9 @@ SESSION_START = datetime(2023, 8, 28, 21, 22, 39, tzinfo=timezone.utc)
 
 # Brain areas as labs write them; the electrode count per area is what indexes must report.
 ECEPHYS_AREAS = {"CA1": 6, "VISp": 4, "area: VISp, depth: 175": 2, "DG": 4}
+N_ELECTRODES = sum(ECEPHYS_AREAS.values())
+N_UNITS = 8  # sorted units of the ecephys file; unit u sits on electrode u % N_ELECTRODES
+N_ROIS = 12  # ROIs of the ophys file
 
 
 def _base(identifier: str, description: str, subject_id: str, **extra: Any) -> Any:
@@ -89,7 +92,7 @@ def write_ecephys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
     module = nwb.create_processing_module("ecephys", "processed extracellular data")
     module.add(LFP(electrical_series=lfp_series))
     nwb.add_unit_column("quality", "sorting quality")
-    for u in range(8):
+    for u in range(N_UNITS):
         spikes = np.sort(rng.uniform(0, n_samples / 30000.0, size=20 + 5 * u))
         nwb.add_unit(
             spike_times=spikes,
@@ -162,7 +165,7 @@ def write_ophys(path: str | Path, *, scale: int = 1, seed: int = 0) -> Path:
     ps = seg.create_plane_segmentation(
         name="PlaneSegmentation", description="ROIs", imaging_plane=plane
     )
-    n_rois = 12
+    n_rois = N_ROIS
     for r in range(n_rois):
         mask = np.zeros((h, w), dtype=np.float32)
         y, x = 3 + (r // 4) * 9, 3 + (r % 4) * 7

@@ -258,6 +258,7 @@ class Snapshot:
         self._blob_index: dict[str, Path] = {}
         self._blob_index_stamp: tuple[tuple[str, float, int], ...] = ()
         self._asset_index: dict[str, tuple[str, AssetRecord]] | None = None
+        self._blob_owners: dict[str, set[str]] | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -273,8 +274,10 @@ class Snapshot:
                 else:
                     seen[folder.name] = load_dandiset(folder)
                     self._asset_index = None
+                    self._blob_owners = None
             if seen.keys() != self._dandisets.keys():
                 self._asset_index = None
+                self._blob_owners = None
             self._dandisets = seen
             index = self.root / "blobs" / "index.json"
             stamp = _stamp([index])
@@ -309,6 +312,20 @@ class Snapshot:
             if hit is None:
                 return None
             return self._dandisets[hit[0]], hit[1]
+
+    def blob_embargoed(self, blob_id: str) -> bool:
+        """Whether the blob belongs to an embargoed dandiset only (no open one holds it)."""
+        with self._lock:
+            if self._blob_owners is None:
+                owners: dict[str, set[str]] = {}
+                for ds in self._dandisets.values():
+                    for v in ds.all_versions():
+                        for a in v.assets:
+                            if a.blob:
+                                owners.setdefault(a.blob, set()).add(ds.embargo_status)
+                self._blob_owners = owners
+            status = self._blob_owners.get(blob_id, set())
+            return bool(status) and "OPEN" not in status
 
     def blob_path(self, blob_id: str) -> Path | None:
         direct = self.root / "blobs" / blob_id
