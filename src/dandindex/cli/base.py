@@ -27,6 +27,31 @@ def index_option(f: F) -> F:
     )(f)
 
 
+def parse_params(values: tuple[str, ...]) -> dict[str, object]:
+    """``name=value`` pairs; numbers become numbers, everything else stays text."""
+    out: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not name=value", param_hint="--param")
+        parsed: object = value
+        for cast in (int, float):
+            try:
+                parsed = cast(value)
+                break
+            except ValueError:
+                continue
+        out[name] = parsed
+    return out
+
+
+def params_option(f: F) -> F:
+    """`--param NAME=VALUE` (repeatable): values bound to ``$NAME`` in the SQL."""
+    return click.option(
+        "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
+    )(f)
+
+
 class DandindexGroup(click.Group):
     """Turns user errors (`DandindexError`) into one-line messages; bugs stay tracebacks.
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option
-from dandindex.cli.cmd_sql import parse_params
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option, params_option, parse_params
 from dandindex.cli.output import emit, output_options
 
 
@@ -46,9 +45,7 @@ def list_queries(fmt: str | None, limit: int | None, out: str | None) -> None:
 
 @query.command("run", context_settings=CONTEXT_SETTINGS)
 @click.argument("name")
-@click.option(
-    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
-)
+@params_option
 @index_option
 @output_options
 def run_query(

@@ -7,33 +7,13 @@ import sys
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option, params_option, parse_params
 from dandindex.cli.output import emit, output_options
-
-
-def parse_params(values: tuple[str, ...]) -> dict[str, object]:
-    """``name=value`` pairs; numbers become numbers, everything else stays text."""
-    out: dict[str, object] = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r} is not name=value", param_hint="--param")
-        parsed: object = value
-        for cast in (int, float):
-            try:
-                parsed = cast(value)
-                break
-            except ValueError:
-                continue
-        out[name] = parsed
-    return out
 
 
 @click.command("sql", context_settings=CONTEXT_SETTINGS)
 @click.argument("query")
-@click.option(
-    "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
-)
+@params_option
 @index_option
 @output_options
 def sql(

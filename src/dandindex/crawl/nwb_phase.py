@@ -22,10 +22,16 @@ from dandindex.fsutil import now_utc
 from dandindex.nwb.asset import NWBAsset, error_summary
 from dandindex.nwb.cache import SummaryCache
 from dandindex.nwb.pool import WorkerPool
+from dandindex.schemas import NWBFileRow
 from dandindex.store import IndexStore
 
 NWB_FORMAT = "application/x-nwb"
 ZARR_FORMAT = "application/x-zarr"
+# nwb_files columns that come from the summary's "file" part as they are (lists: [] for none)
+_FILE_FIELDS = tuple(NWBFileRow.model_fields)
+_FILE_LISTS = tuple(
+    n for n, f in NWBFileRow.model_fields.items() if str(f.annotation).startswith("list")
+)
 ASSET_COLUMNS = [
     "asset_id",
     "dandiset_id",
@@ -162,39 +168,17 @@ def nwb_rows(
     def files() -> Iterator[dict[str, Any]]:
         for a in have:
             f = load(a)["file"]
+            row = {name: f.get(name) for name in _FILE_FIELDS}
+            for name in _FILE_LISTS:
+                row[name] = row[name] or []
             yield {
+                **row,
                 "asset_id": a.asset_id,
                 "dandiset_id": a.dandiset_id,
                 "blob_id": a.blob_id,
                 "sha256": a.sha256,
                 "summary_key": a.key,
                 "size": f.get("size", a.size),
-                "nwb_version": f.get("nwb_version"),
-                "identifier": f.get("identifier"),
-                "session_description": f.get("session_description"),
-                "session_start": f.get("session_start"),
-                "institution": f.get("institution"),
-                "lab": f.get("lab"),
-                "experimenters": f.get("experimenters") or [],
-                "keywords": f.get("keywords") or [],
-                "subject_id": f.get("subject_id"),
-                "species": f.get("species"),
-                "sex": f.get("sex"),
-                "age": f.get("age"),
-                "genotype": f.get("genotype"),
-                "n_objects": f.get("n_objects"),
-                "n_electrodes": f.get("n_electrodes"),
-                "n_units": f.get("n_units"),
-                "n_rois": f.get("n_rois"),
-                "n_imaging_planes": f.get("n_imaging_planes"),
-                "neurodata_types": f.get("neurodata_types") or [],
-                "metadata_ranges": f.get("metadata_ranges") or [],
-                "read_url": f.get("read_url"),
-                "links": f.get("links"),
-                "bytes_read": f.get("bytes_read"),
-                "requests": f.get("requests"),
-                "seconds": f.get("seconds"),
-                "error": f.get("error"),
                 "summarized_at": parse_datetime(f.get("summarized_at"), "summarized_at", []),
             }
 
