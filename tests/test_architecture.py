@@ -133,7 +133,7 @@ LAYERS = [
         "dandindex.schemas",
         "dandindex.query",
     },
-    {"dandindex.vocab", "dandindex.remote"},
+    {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},
     {"dandindex.facets"},
     {"dandindex.crawl", "dandindex.search", "dandindex.plot"},

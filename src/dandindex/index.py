@@ -6,14 +6,17 @@
         idx.asset("000003/sub-x/sub-x_ecephys.nwb").summary()
 
 Opening an index never builds or changes one (that is `dandindex crawl`). Each `Index` owns
-one DuckDB connection with a view per table (columns conformed to this version's schemas);
-user SQL is checked to be read-only (SELECT/EXPLAIN) before it runs. Searches use the facet
-tables each snapshot carries (derived in memory for an index made before they existed).
+one DuckDB connection with a view per table (columns conformed to this version's schemas)
+for its own queries (searches, lookups), and runs user SQL (`sql()`, named queries) in a
+second, sandboxed connection (`dandindex.sandbox`) that can read the snapshot's files and
+nothing else, and write nothing, whatever the text. Searches use the facet tables each
+snapshot carries (derived in memory for an index made before they existed).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +35,11 @@ from dandindex.store import IndexStore, resolve_index_dir
 __all__ = ["Index", "QueryError"]
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
+_ONLY_TABLES = (
+    "SQL here reads this index's tables and nothing else, and writes nothing: "
+    + ", ".join(TABLES)
+    + ", and the search tables."
+)
 #: columns the facet tables of this version have (older snapshots' are derived again)
 _FACET_COLUMNS = {"asset_facets": {"sha256", "s3_url", "blob_id", "metadata_ranges", "read_url"}}
 
@@ -44,11 +52,13 @@ class Index:
         self.store = IndexStore(self.path)
         self.manifest = self.store.manifest()  # raises IndexNotFoundError naming the path
         self.con = duckdb.connect(":memory:")
+        self._sandbox: duckdb.DuckDBPyConnection | None = None
         self._facets_ready = False
+        self._facets_in_memory = False
         self._vocab: SearchVocab | None = None
-        snapshot = self.path / self.manifest["snapshot"]
+        self.snapshot = self.path / self.manifest["snapshot"]
         for name in TABLES:
-            file = snapshot / f"{name}.parquet"
+            file = self.snapshot / f"{name}.parquet"
             create_table_view(self.con, name, file if file.exists() else None)
 
     # -- context manager ------------------------------------------------------------
@@ -61,13 +71,25 @@ class Index:
 
     def close(self) -> None:
         self.con.close()
+        if self._sandbox is not None:
+            self._sandbox.close()
 
     # -- SQL --------------------------------------------------------------------------
 
     def sql(self, query: str, params: dict[str, Any] | Sequence[Any] | None = None) -> Result:
-        """Run one read-only statement (SELECT, EXPLAIN) with bound parameters (``$name``)."""
+        """Run one read-only statement (SELECT, EXPLAIN) with bound parameters (``$name``).
+
+        It runs in the sandboxed connection: only this snapshot's tables can be read, and no
+        statement can write a file, read another one, reach the network, load an extension
+        or change a setting. A statement other than SELECT/EXPLAIN is refused before it runs.
+        """
+        if not isinstance(query, str):
+            raise QueryError(f"SQL must be text, not {type(query).__name__}.")
+        if "\x00" in query:
+            raise QueryError("The SQL contains a NUL character; remove it.")
+        con = self._sandboxed()
         try:
-            statements = self.con.extract_statements(query)
+            statements = con.extract_statements(query)
         except duckdb.Error as e:
             raise QueryError(f"SQL error: {e}") from None
         if len(statements) != 1:
@@ -78,20 +100,49 @@ class Index:
                 f"Only read-only queries are allowed (SELECT, EXPLAIN); this is a {kind} statement. "
                 "The index is changed only by `dandindex crawl`."
             )
-        if any(t in query for t in FACET_TABLES):
-            self._ensure_facets()
         try:
-            table = self._run(query, params)
-        except duckdb.Error as e:
-            raise QueryError(f"SQL error: {e}") from None
+            rel = con.sql(query, params=_params(params))
+            table = rel.to_arrow_table() if rel is not None else pa.table({})
+        except duckdb.PermissionException as e:
+            raise QueryError(f"Refused: {e}. {_ONLY_TABLES}") from None
+        except (duckdb.Error, OverflowError, TypeError, ValueError) as e:
+            text = str(e)
+            refused = re.search(r"PermissionError: (.*)", text)
+            if refused:  # the read-only filesystem said no (a write, or a path outside)
+                raise QueryError(f"Refused: {refused.group(1).strip()}. {_ONLY_TABLES}") from None
+            raise QueryError(
+                f"SQL error: {text.splitlines()[0] if text else type(e).__name__}"
+            ) from None
         return Result(table, source=self)
 
-    def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:
-        rel = self.con.sql(query, params=params or None)
-        if rel is None:
-            return pa.table({})
-        table: pa.Table = rel.to_arrow_table()
-        return table
+    def _query(self, query: str, params: dict[str, Any] | None = None) -> Result:
+        """Run dandindex's own SQL (searches, lookups) on the trusted connection."""
+        return Result(self._run(query, params), source=self)
+
+    def _sandboxed(self) -> duckdb.DuckDBPyConnection:
+        if self._sandbox is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            from dandindex.sandbox import PROTOCOL, sandboxed_connection
+
+            self._ensure_facets()
+
+            def prepare(con: duckdb.DuckDBPyConnection) -> None:
+                for name in TABLES:
+                    present = (self.snapshot / f"{name}.parquet").exists()
+                    create_table_view(
+                        con, name, f"{PROTOCOL}://{name}.parquet" if present else None
+                    )
+                for t in FACET_TABLES:
+                    if self._facets_in_memory:  # derived here: hand them over as Arrow tables
+                        con.register(t, self.con.sql(f"SELECT * FROM {t}").to_arrow_table())
+                    else:
+                        con.execute(
+                            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{PROTOCOL}://{t}.parquet')"
+                        )
+
+            self._sandbox = sandboxed_connection(LocalFileSystem(), str(self.snapshot), prepare)
+        return self._sandbox
 
     def tables(self) -> list[str]:
         return list(TABLES)
@@ -119,6 +170,13 @@ class Index:
             },
             "tables_version": m.get("tables_version"),
         }
+
+    def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:
+        rel = self.con.sql(query, params=params or None)
+        if rel is None:
+            return pa.table({})
+        table: pa.Table = rel.to_arrow_table()
+        return table
 
     # -- search -----------------------------------------------------------------------
 
@@ -173,8 +231,7 @@ class Index:
     def _ensure_facets(self) -> None:
         if self._facets_ready:
             return
-        snap = self.path / self.manifest["snapshot"]
-        files = {t: snap / f"{t}.parquet" for t in FACET_TABLES}
+        files = {t: self.snapshot / f"{t}.parquet" for t in FACET_TABLES}
         current = all(f.exists() for f in files.values()) and all(
             cols
             <= {
@@ -212,7 +269,7 @@ class Index:
                 else ref
             )
             where, params = "a.asset_id = $a", {"a": asset_id}
-        rows = self.sql(
+        rows = self._query(
             f"""
             SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url,
                    a.blob_id, a.sha256, f.metadata_ranges, f.read_url
@@ -229,13 +286,30 @@ class Index:
     def nwb_summary(self, asset_id: str) -> dict[str, Any]:
         """The indexed NWB summary of an asset: its file row, objects and locations."""
         a = {"a": asset_id}
-        file = self.sql("SELECT * FROM nwb_files WHERE asset_id = $a", a).rows()
+        file = self._query("SELECT * FROM nwb_files WHERE asset_id = $a", a).rows()
         if not file:
             raise DandindexError(f"No NWB summary for asset {asset_id}; crawl with --nwb.")
-        objects = self.sql("SELECT * FROM nwb_objects WHERE asset_id = $a ORDER BY path", a).rows()
-        locations = self.sql("SELECT * FROM nwb_locations WHERE asset_id = $a", a).rows()
+        objects = self._query(
+            "SELECT * FROM nwb_objects WHERE asset_id = $a ORDER BY path", a
+        ).rows()
+        locations = self._query("SELECT * FROM nwb_locations WHERE asset_id = $a", a).rows()
         return {"file": file[0], "objects": objects, "locations": locations}
 
 
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
+
+
+def _params(params: dict[str, Any] | Sequence[Any] | None) -> Any:
+    """Bound parameters as DuckDB takes them; values must be text, numbers or booleans."""
+    if not params:
+        return None
+    values = params.values() if isinstance(params, dict) else params
+    for v in values:
+        if v is not None and not isinstance(v, (str, int, float, bool)):
+            raise QueryError(f"A parameter must be text or a number, not {type(v).__name__}.")
+        if isinstance(v, str) and "\x00" in v:
+            raise QueryError("A parameter contains a NUL character; remove it.")
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            raise QueryError(f"The parameter {v} is too large for a 64-bit integer.")
+    return params

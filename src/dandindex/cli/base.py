@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dandindex.errors import DandindexError
+from dandindex.errors import DandindexError, UsageError
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -52,6 +52,12 @@ def params_option(f: F) -> F:
     )(f)
 
 
+class BadUsage(click.ClickException):
+    """A one-line usage error (exit code 2), without the usage text around it."""
+
+    exit_code = 2
+
+
 class DandindexGroup(click.Group):
     """Turns user errors (`DandindexError`) into one-line messages; bugs stay tracebacks.
 
@@ -61,6 +67,10 @@ class DandindexGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as e:  # values the command cannot use: exit 2, like click's own
+            if (ctx.obj or {}).get("debug"):
+                raise
+            raise BadUsage(str(e)) from None
         except DandindexError as e:
             if (ctx.obj or {}).get("debug"):
                 raise

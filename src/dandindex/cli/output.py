@@ -30,7 +30,7 @@ def output_options(f: F) -> F:
         help="table (default on a terminal), json (default otherwise), jsonl, csv, parquet.",
     )(f)
     f = click.option(
-        "--limit", type=click.IntRange(0), default=None, help="At most this many rows."
+        "--limit", type=click.IntRange(0, 2**63 - 1), default=None, help="At most this many rows."
     )(f)
     f = click.option(
         "--out",
