@@ -339,7 +339,7 @@ def test_search_command(index_dir):
         "api_url",
     } <= set(rows[0])
     r = CliRunner().invoke(cli, ["search", "--index", str(index_dir), "--area", "nowhere-at-all"])
-    assert r.exit_code == 1 and "Closest" in r.output
+    assert r.exit_code == 2 and "Closest" in r.output  # a value the command cannot use
 
 
 # ----------------------------------------------------------------------------- corpus
