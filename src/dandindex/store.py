@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from dandindex.errors import CrawlError, IndexNotFoundError
 from dandindex.fsutil import fsync_dir, now_utc, write_json_atomic
+from dandindex.rowfit import fit_row
 from dandindex.schemas import PART_TABLES, SCHEMAS, TABLES_VERSION
 
 MANIFEST = "manifest.json"
@@ -64,17 +65,50 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def error_row(
+    stage: str,
+    error: str,
+    *,
+    dandiset_id: str | None = None,
+    version: str | None = None,
+    asset_id: str | None = None,
+) -> dict[str, Any]:
+    """A crawl_errors row."""
+    return {
+        "dandiset_id": dandiset_id,
+        "version": version,
+        "asset_id": asset_id,
+        "stage": stage,
+        "error": error[:2000],
+        "at": now_utc(),
+    }
+
+
 def stamp_key(stamp: dict[str, Any]) -> str:
     text = json.dumps(stamp, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-class TableWriter:
-    """Rows (dicts) → one Parquet file in batches, so memory stays bounded."""
+Problem = Callable[[dict[str, Any], str], None]
 
-    def __init__(self, path: Path, table: str) -> None:
+
+class TableWriter:
+    """Rows (dicts) → one Parquet file in batches, so memory stays bounded.
+
+    A batch Arrow cannot convert is fitted row by row (`dandindex.rowfit`): bad values are
+    converted or nulled, and `on_problem(row, message)` hears of each, so one bad value never
+    loses its batch.
+    """
+
+    def __init__(self, path: Path, table: str, on_problem: Problem | None = None) -> None:
         self.path = path
+        self.table = table
         self.schema = SCHEMAS[table]
+        self.on_problem = on_problem
         self.rows = 0
         self._buffer: list[dict[str, Any]] = []
         self._writer: pq.ParquetWriter | None = pq.ParquetWriter(
@@ -96,9 +130,24 @@ class TableWriter:
 
     def flush(self) -> None:
         if self._buffer and self._writer is not None:
-            self._writer.write_table(pa.Table.from_pylist(self._buffer, schema=self.schema))
-            self.rows += len(self._buffer)
+            try:
+                table = pa.Table.from_pylist(self._buffer, schema=self.schema)
+            except (pa.ArrowException, OverflowError, UnicodeError, TypeError, ValueError):
+                table = pa.Table.from_pylist(self._fitted(self._buffer), schema=self.schema)
+            self._writer.write_table(table)
+            self.rows += table.num_rows
             self._buffer = []
+
+    def _fitted(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for row in rows:
+            fitted, problems = fit_row(row, self.schema)
+            for message in problems:
+                if self.on_problem is not None:
+                    self.on_problem(row, f"{self.table}.{message}")
+            if fitted is not None:
+                out.append(fitted)
+        return out
 
     def close(self) -> None:
         self.flush()
@@ -118,14 +167,34 @@ class PartWriter:
         if self.tmp.exists():
             shutil.rmtree(self.tmp)
         self.tmp.mkdir(parents=True)
-        self.tables = {t: TableWriter(self.tmp / f"{t}.parquet", t) for t in PART_TABLES}
+        self.dandiset_id = dandiset_id
+        self.tables = {
+            t: TableWriter(self.tmp / f"{t}.parquet", t, on_problem=self._problem)
+            for t in PART_TABLES
+        }
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.tables[table].add(row)
 
+    def _problem(self, row: dict[str, Any], message: str) -> None:
+        """A value that had to be changed to be stored: a crawl_errors row of this part."""
+        if message.startswith("crawl_errors."):
+            return  # an error row's own text was cleaned: nothing more to say
+        self.tables["crawl_errors"].add(
+            error_row(
+                "asset_metadata" if message.startswith("assets.") else "version_metadata",
+                message,
+                dandiset_id=self.dandiset_id,
+                version=row.get("version") if isinstance(row.get("version"), str) else None,
+                asset_id=row.get("asset_id") if isinstance(row.get("asset_id"), str) else None,
+            )
+        )
+
     def commit(self, info: dict[str, Any]) -> dict[str, int]:
         counts = {}
-        for name, w in self.tables.items():
+        # crawl_errors last: closing the others may add rows to it
+        for name in sorted(self.tables, key=lambda t: t == "crawl_errors"):
+            w = self.tables[name]
             w.close()
             counts[name] = w.rows
         write_json_atomic(self.tmp / "part.json", {**info, "rows": counts})
@@ -233,26 +302,43 @@ class IndexStore:
             shutil.rmtree(tmp)
         tmp.mkdir()
         counts: dict[str, int] = {}
-        dw = TableWriter(tmp / "dandisets.parquet", "dandisets")
-        for row in sorted(dandiset_rows, key=lambda r: r["dandiset_id"]):
+        late_errors = list(extra_errors)
+
+        def problem(stage: str) -> Problem:
+            def record(row: dict[str, Any], message: str) -> None:
+                late_errors.append(
+                    error_row(
+                        stage,
+                        message,
+                        dandiset_id=_text_or_none(row.get("dandiset_id")),
+                        asset_id=_text_or_none(row.get("asset_id")),
+                    )
+                )
+
+            return record
+
+        dw = TableWriter(tmp / "dandisets.parquet", "dandisets", on_problem=problem("dandiset"))
+        for row in sorted(dandiset_rows, key=lambda r: str(r.get("dandiset_id"))):
             dw.add(row)
         dw.close()
         counts["dandisets"] = dw.rows
-        for table in PART_TABLES:
+        for table, rows in (extra_tables or {}).items():
+            w = TableWriter(tmp / f"{table}.parquet", table, on_problem=problem("nwb_summary"))
+            for row in rows:
+                w.add(row)
+            w.close()
+            counts[table] = w.rows
+        for table in sorted(
+            PART_TABLES, key=lambda t: t == "crawl_errors"
+        ):  # errors last: the tables above may add to it
             w = TableWriter(tmp / f"{table}.parquet", table)
             for ds in sorted(parts):
                 path = self.part_dir(ds, parts[ds]) / f"{table}.parquet"
                 for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=BATCH_ROWS):
                     w.add_batch(batch)
             if table == "crawl_errors":
-                for row in extra_errors:
+                for row in late_errors:
                     w.add(row)
-            w.close()
-            counts[table] = w.rows
-        for table, rows in (extra_tables or {}).items():
-            w = TableWriter(tmp / f"{table}.parquet", table)
-            for row in rows:
-                w.add(row)
             w.close()
             counts[table] = w.rows
         if finalize is not None:  # e.g. derive the search tables (before anyone sees it)

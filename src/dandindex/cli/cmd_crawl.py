@@ -69,6 +69,14 @@ if TYPE_CHECKING:
     metavar="BYTES",
     help="Skip NWB files larger than this.",
 )
+@click.option(
+    "--nwb-file-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Give up on an NWB file after this long (it is tried again next crawl).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary line.")
 @click.pass_context
 def crawl(
@@ -85,6 +93,7 @@ def crawl(
     nwb: bool,
     nwb_workers: int,
     nwb_max_size: int | None,
+    nwb_file_timeout: float,
     quiet: bool,
 ) -> None:
     """Crawl a DANDI API into the local index (incremental and resumable).
@@ -114,6 +123,7 @@ def crawl(
         nwb=nwb,
         nwb_workers=nwb_workers,
         nwb_max_size=nwb_max_size,
+        nwb_file_timeout=nwb_file_timeout,
     )
     bar = None
     if not quiet and sys.stderr.isatty():

@@ -22,7 +22,7 @@ from dandindex.errors import CrawlError
 from dandindex.facets import write_facets_in_subprocess
 from dandindex.fsutil import now_utc
 from dandindex.schemas import TABLES_VERSION
-from dandindex.store import IndexStore, manifest_base, stamp_key
+from dandindex.store import IndexStore, error_row, manifest_base, stamp_key
 
 if TYPE_CHECKING:
     from dandi.dandiapi import DandiAPIClient
@@ -51,6 +51,7 @@ class CrawlOptions:
     nwb: bool = False
     nwb_workers: int = 8
     nwb_max_size: int | None = None
+    nwb_file_timeout: float | None = 600.0
 
     def public(self) -> dict[str, Any]:
         """What goes into the manifest (never the key)."""
@@ -63,6 +64,7 @@ class CrawlOptions:
             "nwb": self.nwb,
             "nwb_workers": self.nwb_workers,
             "nwb_max_size": self.nwb_max_size,
+            "nwb_file_timeout": self.nwb_file_timeout,
         }
 
 
@@ -201,14 +203,13 @@ class Crawler:
         version: str | None = None,
         asset_id: str | None = None,
     ) -> dict[str, Any]:
-        return {
-            "dandiset_id": dandiset_id,
-            "version": version,
-            "asset_id": asset_id,
-            "stage": stage,
-            "error": _scrub(error, self.opts.api_key)[:2000],
-            "at": now_utc(),
-        }
+        return error_row(
+            stage,
+            _scrub(error, self.opts.api_key),
+            dandiset_id=dandiset_id,
+            version=version,
+            asset_id=asset_id,
+        )
 
     # -- the walk ---------------------------------------------------------------------
 
@@ -354,6 +355,7 @@ class Crawler:
             max_size=self.opts.nwb_max_size,
             timeout=min(self.opts.timeout, 60.0),
             summarize=self.opts.nwb,
+            file_timeout=self.opts.nwb_file_timeout,
         )
 
         def progress(done: int, total: int) -> None:

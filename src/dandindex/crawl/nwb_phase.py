@@ -84,6 +84,7 @@ class NWBOptions:
     max_size: int | None = None
     timeout: float = 30.0
     summarize: bool = True  # False: only reuse cached summaries (no network)
+    file_timeout: float | None = 600.0  # seconds a file may take (its worker is then replaced)
 
 
 def run_summaries(
@@ -125,7 +126,7 @@ def run_summaries(
         progress(done, total)
     if not todo:
         return results
-    pool = WorkerPool(min(options.workers, len(todo)), token)
+    pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
     try:
         for key, summary in pool.map(
             {

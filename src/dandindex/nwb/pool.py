@@ -11,18 +11,27 @@ from __future__ import annotations
 import json
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+from dandindex.nwb.asset import error_summary
+
 
 class WorkerPool:
-    """`n` worker processes (``python -m dandindex.nwb.worker``), each fed by one thread."""
+    """`n` worker processes (``python -m dandindex.nwb.worker``), each fed by one thread.
 
-    def __init__(self, n: int, token: str | None) -> None:
+    `file_timeout`: seconds a worker may take over one file; a worker that takes longer is
+    killed and replaced, and the file gets a (transient) error summary, so every file ends
+    within the bound, whatever it holds or however the server behaves.
+    """
+
+    def __init__(self, n: int, token: str | None, file_timeout: float | None = None) -> None:
         self.n = max(1, n)
+        self.file_timeout = file_timeout
         self.env = dict(os.environ)
         if token:
             self.env["DANDI_API_KEY"] = token
@@ -44,6 +53,21 @@ class WorkerPool:
             self._procs.append(proc)
         return proc
 
+    def _ask(self, proc: subprocess.Popen[str], task: dict[str, Any]) -> dict[str, Any]:
+        """Send one task and wait for its line, at most `file_timeout` seconds."""
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(task, default=str) + "\n")
+        proc.stdin.flush()
+        if self.file_timeout is not None:
+            ready, _, _ = select.select([proc.stdout], [], [], self.file_timeout)
+            if not ready:
+                raise _TooLong(self.file_timeout)
+        line = proc.stdout.readline()
+        if not line:
+            raise OSError(f"the summarising process ended (exit code {proc.wait()})")
+        result: dict[str, Any] = json.loads(line)
+        return result
+
     def map(self, tasks: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(key, summary)`` as workers finish, in completion order."""
         todo: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
@@ -62,22 +86,23 @@ class WorkerPool:
                     break
                 key, task = item
                 try:
-                    assert proc.stdin is not None and proc.stdout is not None
-                    proc.stdin.write(json.dumps(task, default=str) + "\n")
-                    proc.stdin.flush()
-                    line = proc.stdout.readline()
-                    if not line:
-                        raise OSError(f"worker exited with code {proc.wait()}")
-                    result = json.loads(line)
-                except Exception as e:  # the worker died or answered garbage: one file lost
+                    result = self._ask(proc, task)
+                except _TooLong as e:
                     if self._closed:
                         return
-                    result = {
-                        "file": {"error": f"the summarising process died on this file: {e}"},
-                        "objects": [],
-                        "locations": [],
-                        "transient": False,
-                    }
+                    result = error_summary(
+                        f"not summarised: reading it took longer than {e.seconds:g} s "
+                        "(--nwb-file-timeout); the next crawl tries again",
+                        transient=True,
+                    )
+                    self._stop(proc, kill=True)
+                    proc = self._spawn()
+                except Exception as e:  # the worker died (killed, crashed) or answered garbage
+                    if self._closed:
+                        return
+                    result = error_summary(
+                        f"not summarised: {e}; the next crawl tries again", transient=True
+                    )
                     self._stop(proc, kill=True)
                     proc = self._spawn()
                 done.put((key, result))
@@ -121,3 +146,9 @@ class WorkerPool:
             procs = list(self._procs)
         for p in procs:
             self._stop(p, kill=p.poll() is None)
+
+
+class _TooLong(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds

@@ -47,6 +47,8 @@ def summarize(
 
             rf = RangeFile(src, session=session, timeout=timeout, token=token, size=size)
             result = summarize_h5(rf, rangefile=rf, max_value_bytes=max_value_bytes)
+            if rf.failed is not None:  # h5py (or the walk) swallowed a failed read
+                raise rf.failed
             out["file"]["size"] = rf.size
         elif Path(src).is_dir():
             return summarize_zarr_dir(Path(src))
@@ -58,7 +60,9 @@ def summarize(
         out["locations"] = result.locations
         out["warnings"] = result.warnings[:50]
     except Exception as e:  # a bad file is data, not a crash: record why
-        out["file"]["error"], out["transient"] = describe_error(e)
+        # a read that failed makes the error what it was, whatever h5py made of it
+        cause = rf.failed if rf is not None and rf.failed is not None else e
+        out["file"]["error"], out["transient"] = describe_error(cause)
     finally:
         if rf is not None:
             out["file"]["bytes_read"] = rf.stats.bytes

@@ -21,9 +21,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from dandindex.errors import RemoteReadError
 from dandindex.nwb.hierarchy import INSTALLED, TypeHierarchy, parents_from_sources
+from dandindex.rowfit import clean_text
 
 MAX_VALUE_BYTES = 64 * 1024
+MAX_OBJECTS = 200_000  # objects visited at most (a crafted file can hold any number of paths)
 DESCRIPTION_CHARS = 300
 HEADER_GUESS = 512  # bytes prefetched per child object header (HDF5's own first read)
 LOCATION_SOURCES = ("electrodes", "imaging_plane", "intracellular_electrode", "other")
@@ -75,7 +78,7 @@ def text(value: Any) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, str):
-        return value
+        return clean_text(value)  # h5py keeps undecodable bytes as surrogates
     if isinstance(value, np.ndarray):
         if value.size == 0:
             return ""
@@ -136,6 +139,7 @@ class _Walker:
                 return None
             return obj.attrs[name]
         except (OSError, KeyError, TypeError, ValueError) as e:
+            _reraise_transfer(e)
             self.out.warnings.append(f"{obj.name}@{name}: {type(e).__name__}: {e}")
             return None
 
@@ -150,6 +154,7 @@ class _Walker:
                 return None
             return obj[()]
         except (OSError, KeyError, TypeError, ValueError) as e:
+            _reraise_transfer(e)
             self.out.warnings.append(f"{obj.name}: {type(e).__name__}: {e}")
             return None
 
@@ -159,7 +164,8 @@ class _Walker:
             if link is None or isinstance(link, self.h5py.ExternalLink):
                 return None
             return self.f.get(path)
-        except (OSError, KeyError, TypeError, ValueError):
+        except (OSError, KeyError, TypeError, ValueError) as e:
+            _reraise_transfer(e)
             return None
 
     def dataset_text(self, path: str) -> str | None:
@@ -171,6 +177,10 @@ class _Walker:
         self._load_file_specs()
         root = self.f["/"]
         self._visit("/", root, None)
+        # every object once: a second hard link to an object already seen (a group linking
+        # back into itself, or a fan of links; only crafted files have them) is recorded as a
+        # link, not followed, so the walk ends after the file's distinct objects
+        seen = {_address(root): "/"}
         level = [("/", root)]
         while level:
             children: list[tuple[str, Any, str]] = []
@@ -181,7 +191,19 @@ class _Walker:
                     if child_path == "/specifications":
                         continue
                     if info.type == self.h5py.h5l.TYPE_HARD:
-                        addresses.append(int(info.u))
+                        addr = int(info.u)
+                        if addr in seen:
+                            self.out.links.append(
+                                {"path": child_path, "kind": "hard", "target": seen[addr]}
+                            )
+                            continue
+                        if len(seen) >= MAX_OBJECTS:
+                            self.out.warnings.append(
+                                f"more than {MAX_OBJECTS} objects: the walk stopped there"
+                            )
+                            break
+                        seen[addr] = child_path
+                        addresses.append(addr)
                         children.append((child_path, group, name))
                     else:
                         self._record_link(group, name, child_path, info)
@@ -194,12 +216,13 @@ class _Walker:
                 try:
                     obj = group[name]
                 except (OSError, KeyError, ValueError) as e:
+                    _reraise_transfer(e)
                     self.out.warnings.append(f"{child_path}: cannot open: {e}")
                     continue
                 self._visit(child_path, obj, group)
                 if isinstance(obj, self.h5py.Group):
                     next_level.append((child_path, obj))
-            level = next_level
+            level = next_level if len(seen) < MAX_OBJECTS else []
         self._file_summary()
         self.out.locations = [
             {"source": s, "object_path": p, "location": loc, "count": n}
@@ -214,13 +237,15 @@ class _Walker:
                 info = group.id.links.get_info(raw.encode("utf-8"))
                 out.append((raw, info))
         except (OSError, KeyError, ValueError, RuntimeError) as e:
+            _reraise_transfer(e)
             self.out.warnings.append(f"{group.name}: cannot list members: {e}")
         return out
 
     def _record_link(self, group: Any, name: str, path: str, info: Any) -> None:
         try:
             link = group.get(name, getlink=True)
-        except (OSError, KeyError, ValueError):
+        except (OSError, KeyError, ValueError) as e:
+            _reraise_transfer(e)
             link = None
         if isinstance(link, self.h5py.ExternalLink):
             self.out.links.append(
@@ -249,6 +274,7 @@ class _Walker:
                         if v is not None:
                             sources.append(v if isinstance(v, (bytes, str)) else text(v))
         except (OSError, KeyError, ValueError, TypeError) as e:
+            _reraise_transfer(e)
             self.out.warnings.append(f"/specifications: {e}")
         self.hierarchy = TypeHierarchy(parents_from_sources(s for s in sources if s))
 
@@ -298,7 +324,8 @@ class _Walker:
                 return None
             child = group.get(name)
             return child if isinstance(child, self.h5py.Dataset) else None
-        except (OSError, KeyError, ValueError, TypeError):
+        except (OSError, KeyError, ValueError, TypeError) as e:
+            _reraise_transfer(e)
             return None
 
     def _dataset_facts(self, row: dict[str, Any], ds: Any) -> None:
@@ -308,6 +335,7 @@ class _Walker:
             row["chunks"] = [int(x) for x in ds.chunks] if ds.chunks else None
             row["compression"] = ds.compression
         except (OSError, TypeError, ValueError) as e:
+            _reraise_transfer(e)
             self.out.warnings.append(f"{ds.name}: {e}")
         unit = text(self.attr(ds, "unit"))
         if unit is not None:
@@ -403,6 +431,23 @@ class _Walker:
             "neurodata_types": sorted(by_type),
             "links": json.dumps(self.out.links) if self.out.links else None,
         }
+
+
+def _address(obj: Any) -> int:
+    """The object header address of an open h5py object."""
+    import h5py
+
+    return int(h5py.h5o.get_info(obj.id).addr)
+
+
+def _reraise_transfer(e: BaseException) -> None:
+    """A read that failed over the network is not a property of the file: never swallow it
+    as a warning (the summary would be incomplete and cached as if whole)."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, RemoteReadError):
+            raise seen
+        seen = seen.__cause__ or seen.__context__
 
 
 def prefetch_for_walk(rangefile: Any, max_value_bytes: int = MAX_VALUE_BYTES) -> Any:

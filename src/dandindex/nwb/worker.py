@@ -27,7 +27,14 @@ def _session(api_url: str, timeout: float) -> Any:
 
 
 def handle(task: dict[str, Any]) -> dict[str, Any]:
+    """``{"asset": ..., "api_url": ..., "timeout": ...}``: an archive asset through its API;
+    ``{"path": ...}``: a local file or NWB-Zarr folder."""
     from dandindex.nwb.asset import NWBAsset, summarize_asset
+
+    if "path" in task:
+        from dandindex.nwb.summary import summarize
+
+        return summarize(task["path"])
 
     asset = NWBAsset(**task["asset"])
     timeout = float(task["timeout"])

@@ -95,6 +95,7 @@ class RangeFile(io.RawIOBase):
         self.timeout = timeout
         self.retries = retries
         self.stats = TransferStats()
+        self.failed: RemoteReadError | None = None  # the first read a caller needed that failed
         self.used: set[int] = set()  # blocks a read actually needed
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._lock = threading.Lock()
@@ -218,7 +219,11 @@ class RangeFile(io.RawIOBase):
             extra = extra[: max(0, room)]
             self._last_speculative = set(extra)
             self._speculative.update(extra)
-            self._fetch_blocks(missing + extra)
+            try:
+                self._fetch_blocks(missing + extra)
+            except RemoteReadError as e:
+                self.failed = e  # a reader that swallows the error cannot hide it
+                raise
         with self._lock:
             parts = []
             for b in wanted:

@@ -31,7 +31,13 @@ from dandindex.testing.metadata import (
     sha256_file,
 )
 
-__all__ = ["GeneratedArchive", "NWBAttachment", "attachments_from", "generate_archive"]
+__all__ = [
+    "GeneratedArchive",
+    "NWBAttachment",
+    "archive_of_files",
+    "attachments_from",
+    "generate_archive",
+]
 
 
 @dataclass
@@ -332,3 +338,44 @@ def attachments_from(files: Mapping[str, Path]) -> list[NWBAttachment]:
         NWBAttachment(path=Path(p), modality=m, subject_id=f"{m}01", session_id=f"{m}ses1")
         for m, p in files.items()
     ]
+
+
+def archive_of_files(
+    root: str | Path, files: Mapping[str, Path], *, dandiset_id: str = "000001", seed: int = 0
+) -> dict[str, Path]:
+    """A one-dandiset archive whose NWB assets are exactly `files` (``{name: path}``), each
+    served as its blob with its true size and sha256; returns ``{asset_id: path}``."""
+    root = Path(root)
+    folder = root / "dandisets" / dandiset_id
+    folder.mkdir(parents=True, exist_ok=True)
+    w = MetadataWriter(root, seed)
+    created = w.when(0)
+    summary = AssetsSummary()
+    blobs: dict[str, str] = {}
+    out: dict[str, Path] = {}
+    with open(folder / "assets.jsonl", "w", encoding="utf-8") as f:
+        for i, (name, path) in enumerate(sorted(files.items())):
+            sha, size = sha256_file(path)
+            item, blob = w.asset(
+                path=f"sub-{i:04d}/sub-{i:04d}_{name}.nwb",
+                size=size,
+                encoding="application/x-nwb",
+                schema="0.6.7",
+                created=created + timedelta(minutes=i),
+                modality="ecephys",
+                taxon="10090",
+                subject=f"{i:04d}",
+                embargoed=False,
+                sha256=sha,
+            )
+            blobs[blob] = str(Path(path).resolve())
+            out[item["asset_id"]] = Path(path)
+            summary.add(item)
+            f.write(json.dumps(item, separators=(",", ":")) + "\n")
+    _dump(
+        folder / "dandiset.json",
+        dandiset_meta(w, dandiset_id, "ecephys", "0.6.7", created, summary, embargoed=False),
+    )
+    (root / "blobs").mkdir(exist_ok=True)
+    _dump(root / "blobs" / "index.json", blobs)
+    return out
