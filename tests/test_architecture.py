@@ -132,6 +132,7 @@ LAYERS = [
         "dandindex.fsutil",
         "dandindex.schemas",
         "dandindex.query",
+        "dandindex.rowfit",
     },
     {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},
