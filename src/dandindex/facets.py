@@ -164,8 +164,15 @@ def derive_facets(con: Any) -> None:
     )
 
 
+IN_PROCESS_BYTES = 64 << 20  # snapshots smaller than this are derived without a new process
+
+
 def write_facets_in_subprocess(snapshot: Path) -> None:
-    """The search tables of `snapshot`, derived in a process of its own (its memory is its own)."""
+    """The search tables of `snapshot`, derived in a process of its own (its memory is its
+    own); a small snapshot's (under `IN_PROCESS_BYTES` of Parquet) in this process."""
+    if sum(f.stat().st_size for f in snapshot.glob("*.parquet")) < IN_PROCESS_BYTES:
+        write_facets(snapshot)
+        return
     result = subprocess.run(
         [sys.executable, "-m", "dandindex.facets", str(snapshot)], capture_output=True, text=True
     )

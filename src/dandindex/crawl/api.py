@@ -218,7 +218,7 @@ class Crawler:
             out = []
             for ident in self.opts.dandisets:
                 try:
-                    out.append(client.get(f"/dandisets/{ident}/", timeout=self.opts.timeout))
+                    out.append(self._get(client, f"/dandisets/{ident}/"))
                 except Exception as e:
                     if _status(e) == 404:
                         raise CrawlError(
@@ -227,11 +227,30 @@ class Crawler:
                     raise
             return out
         params = {"embargoed": "true"} if self.opts.include_embargoed else {}
-        return list(client.paginate("/dandisets/", page_size=PAGE_SIZE, params=params))
+        return self._retrying(
+            lambda: list(client.paginate("/dandisets/", page_size=PAGE_SIZE, params=params))
+        )
+
+    def _get(self, client: DandiAPIClient, path: str, **kwargs: Any) -> Any:
+        """One API GET through the client (it retries connection errors, stalls, cut bodies
+        and 429/5xx), with the crawl's timeout, retrying a body that does not parse."""
+        return self._retrying(lambda: client.get(path, timeout=self.opts.timeout, **kwargs))
+
+    def _retrying(self, call: Callable[[], Any]) -> Any:
+        import requests
+
+        for attempt in range(JSON_RETRIES):
+            try:
+                return call()
+            except requests.exceptions.JSONDecodeError:
+                if attempt == JSON_RETRIES - 1:
+                    raise
+                time.sleep(min(8.0, 0.5 * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _stamp(self, entry: dict[str, Any]) -> dict[str, Any]:
-        def vstamp(v: dict[str, Any] | None) -> dict[str, Any] | None:
-            if not v:
+        def vstamp(v: Any) -> dict[str, Any] | None:
+            if not isinstance(v, dict) or not v:
                 return None
             return {k: v.get(k) for k in ("version", "modified", "asset_count", "size", "status")}
 
@@ -258,7 +277,11 @@ class Crawler:
         prev_ds: dict[str, Any] = (
             previous.get("dandisets", {}) if previous.get("api_url") == self.api_url else {}
         )
-        entries = {e["identifier"]: e for e in listing}
+        entries, listing_problems = R.listing_entries(listing)
+        failed_errors: list[dict[str, Any]] = [
+            self._error("dandiset_listing", message, ident) for ident, message in listing_problems
+        ]
+        self.stats.bump(errors=len(failed_errors))
         self.stats.dandisets_total = len(entries)
         todo: dict[str, tuple[dict[str, Any], str]] = {}
         parts: dict[str, str] = {}
@@ -270,7 +293,6 @@ class Crawler:
             else:
                 todo[ident] = (entry, key)
         self.progress(self.stats)
-        failed_errors: list[dict[str, Any]] = []
         with ThreadPoolExecutor(
             max_workers=max(1, self.opts.workers), thread_name_prefix="crawl"
         ) as pool:
@@ -319,7 +341,12 @@ class Crawler:
                         entries[ident] = info["entry"]
         removed = [d for d in prev_ds if d not in entries]
         self.stats.dandisets_removed = len(removed)
-        dandiset_rows = [self._dandiset_row(entries[d], parts.get(d)) for d in sorted(entries)]
+        dandiset_rows = []
+        for d in sorted(entries):
+            problems: R.Problems = []
+            versions = self.store.part_info(d, parts[d]).get("versions", []) if d in parts else []
+            dandiset_rows.append(R.dandiset_row(entries[d], versions, problems))
+            failed_errors += [self._error("dandiset_listing", p, d) for p in problems]
         manifest = manifest_base(self.api_url, self.opts.public(), started)
         manifest["dandisets"] = {
             d: {
@@ -370,40 +397,20 @@ class Crawler:
         files, objects, locations = nwb_rows(self.store, assets, summaries)
         return {"nwb_files": files, "nwb_objects": objects, "nwb_locations": locations}
 
-    def _dandiset_row(self, entry: dict[str, Any], part: str | None) -> dict[str, Any]:
-        problems: R.Problems = []
-        mrp = entry.get("most_recent_published_version") or None
-        draft = entry.get("draft_version") or {}
-        newest = mrp or draft
-        versions = (
-            self.store.part_info(entry["identifier"], part).get("versions", []) if part else []
-        )
-        return {
-            "dandiset_id": entry["identifier"],
-            "name": newest.get("name"),
-            "created": R.parse_datetime(entry.get("created"), "created", problems),
-            "modified": R.parse_datetime(entry.get("modified"), "modified", problems),
-            "embargo_status": entry.get("embargo_status"),
-            "contact_person": entry.get("contact_person") or None,
-            "draft_version": draft.get("version"),
-            "latest_version": mrp.get("version") if mrp else None,
-            "star_count": entry.get("star_count"),
-            "asset_count": newest.get("asset_count"),
-            "size": newest.get("size"),
-            "versions_indexed": versions,
-        }
-
     def _versions_to_index(
         self, client: DandiAPIClient, ident: str, entry: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        draft = entry.get("draft_version") or {"version": "draft"}
+        draft = {**(entry.get("draft_version") or {}), "version": "draft"}
         if self.opts.versions == "draft":
             return [draft]
         if self.opts.versions == "latest":
             mrp = entry.get("most_recent_published_version")
-            return [mrp, draft] if mrp else [draft]
-        found = list(client.paginate(f"/dandisets/{ident}/versions/", page_size=PAGE_SIZE))
-        return [v for v in found if v.get("version") != "draft"] + [draft]
+            return [mrp, draft] if mrp and isinstance(mrp.get("version"), str) else [draft]
+        found = self._retrying(
+            lambda: list(client.paginate(f"/dandisets/{ident}/versions/", page_size=PAGE_SIZE))
+        )
+        published = [v for v in found if isinstance(v, dict) and isinstance(v.get("version"), str)]
+        return [v for v in published if v["version"] != "draft"] + [draft]
 
     def _crawl_dandiset(
         self, client: DandiAPIClient, ident: str, entry: dict[str, Any], key: str
@@ -414,9 +421,7 @@ class Crawler:
             indexed = []
             for vinfo in versions:
                 version = str(vinfo.get("version"))
-                meta = client.get(
-                    f"/dandisets/{ident}/versions/{version}/", timeout=self.opts.timeout
-                )
+                meta = self._get(client, f"/dandisets/{ident}/versions/{version}/")
                 vrow, contributors, problems = R.version_rows(ident, version, meta, vinfo)
                 part.add("versions", vrow)
                 for c in contributors:
@@ -425,15 +430,28 @@ class Crawler:
                     part.add("crawl_errors", self._error("version_metadata", p, ident, version))
                 self.stats.bump(errors=len(problems))
                 if vinfo.get("asset_count", 1) != 0:
+                    seen: set[str] = set()
                     for item in self._asset_pages(client, ident, version):
+                        if not isinstance(item, dict):
+                            item = {"metadata": item}
                         row, problems = R.asset_row(item, ident, version, self.api_url)
-                        part.add("assets", row)
+                        aid = row["asset_id"]
+                        if aid is None:
+                            problems.append(f"the asset at {row['path']!r} was not indexed")
+                        elif aid in seen:
+                            problems.append(
+                                "asset_id: listed twice in this version; the first is kept"
+                            )
+                        else:
+                            seen.add(aid)
+                            part.add("assets", row)
+                            self.stats.bump(assets=1)
                         for p in problems:
                             part.add(
                                 "crawl_errors",
-                                self._error("asset_metadata", p, ident, version, row["asset_id"]),
+                                self._error("asset_metadata", p, ident, version, aid),
                             )
-                        self.stats.bump(assets=1, errors=len(problems))
+                        self.stats.bump(errors=len(problems))
                 indexed.append(version)
             part.commit(
                 {"dandiset_id": ident, "key": key, "versions": indexed, "stamp": self._stamp(entry)}
@@ -455,9 +473,12 @@ class Crawler:
         while url:
             if self._stop.is_set():
                 raise _Stopped(ident)
-            page = client.get(url, params=params, timeout=self.opts.timeout)
+            page = self._get(client, url, params=params)
             yield from page.get("results") or []
             url, params = page.get("next"), None
+
+
+JSON_RETRIES = 5  # a body that is not JSON although whole by its length (a server bug)
 
 
 class _Stopped(Exception):

@@ -59,7 +59,11 @@ def parse_datetime(value: Any, field: str, problems: Problems) -> datetime | Non
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # e.g. year 1 with a positive offset
+        problems.append(f"{field}: {value!r} cannot be converted to UTC")
+        return None
 
 
 def duration_days(value: str) -> float | None:
@@ -119,6 +123,16 @@ def names(value: Any, field: str, problems: Problems, key: str = "name") -> list
     return out
 
 
+def texts(value: Any, field: str, problems: Problems) -> list[str]:
+    """A list of strings; other items are read as text (and reported), nulls dropped."""
+    out = []
+    for i, item in enumerate(as_list(value, field, problems)):
+        text = as_str(item, f"{field}[{i}]", problems)
+        if text is not None:
+            out.append(text)
+    return out
+
+
 def as_str(value: Any, field: str, problems: Problems) -> str | None:
     if value is None:
         return None
@@ -131,6 +145,9 @@ def as_str(value: Any, field: str, problems: Problems) -> str | None:
     return json.dumps(value, sort_keys=True)
 
 
+INT64 = (-(2**63), 2**63 - 1)
+
+
 def as_int(value: Any, field: str, problems: Problems) -> int | None:
     if value is None:
         return None
@@ -138,12 +155,15 @@ def as_int(value: Any, field: str, problems: Problems) -> int | None:
         problems.append(f"{field}: expected an integer, got bool")
         return None
     if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            problems.append(f"{field}: {value} does not fit in 64 bits")
+            return None
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         problems.append(f"{field}: integer stored as a string")
-        return int(value)
+        return as_int(int(value), field, problems)
     problems.append(f"{field}: expected an integer, got {value!r:.40}")
     return None
 
@@ -199,9 +219,11 @@ def version_rows(
             if tid:
                 species_ids.append(tid)
     about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
-    anatomy = [
-        str(a["name"]) for a in about if a.get("name") and a.get("schemaKey") in (None, "Anatomy")
-    ]
+    anatomy = names(
+        [a for a in about if a.get("schemaKey") in (None, "Anatomy") and a.get("name") is not None],
+        "about",
+        problems,
+    )
     doi = as_str(meta.get("doi"), "doi", problems) if version != "draft" else None
     row = {
         "dandiset_id": dandiset_id,
@@ -210,8 +232,8 @@ def version_rows(
         "description": as_str(meta.get("description"), "description", problems),
         "status": info.get("status"),
         "schema_version": check_schema(meta, problems),
-        "license": [str(x) for x in as_list(meta.get("license"), "license", problems)],
-        "keywords": [str(x) for x in as_list(meta.get("keywords"), "keywords", problems)],
+        "license": texts(meta.get("license"), "license", problems),
+        "keywords": texts(meta.get("keywords"), "keywords", problems),
         "doi": doi,
         "citation": as_str(meta.get("citation"), "citation", problems),
         "date_created": parse_datetime(meta.get("dateCreated"), "dateCreated", problems),
@@ -289,8 +311,18 @@ def asset_row(
     meta = as_dict(raw_meta, "metadata", problems)
     if raw_meta is None:
         problems.append("metadata: missing from the listing")
-    asset_id = str(item.get("asset_id"))
-    path = str(item.get("path") or meta.get("path") or "")
+    asset_id = as_str(item.get("asset_id"), "asset_id", problems)
+    if not asset_id:
+        problems.append("asset_id: missing from the listing")
+        asset_id = None
+    listed_path = as_str(item.get("path"), "path", problems)
+    meta_path = as_str(meta.get("path"), "metadata.path", problems)
+    path = listed_path or meta_path
+    if not path:
+        problems.append("path: missing from the listing and the metadata")
+        path = ""
+    elif not listed_path:
+        problems.append("path: missing from the listing; the metadata's path is used")
     digest = as_dict(meta.get("digest"), "digest", problems)
     content_urls = as_list(meta.get("contentUrl"), "contentUrl", problems)
     s3_url = next(
@@ -329,7 +361,10 @@ def asset_row(
     elif age is not None:
         age_raw = as_str(age, "age", problems)
     age_days = duration_days(age_raw) if age_raw else None
-    if age_raw and age_days is None:
+    if age_days is not None and not -1000 <= age_days <= 200 * 365.25:
+        problems.append(f"age: {age_raw!r:.40} is not a plausible age; age_days left empty")
+        age_days = None
+    elif age_raw and age_days is None:
         problems.append(f"age: {age_raw!r} is not an ISO 8601 duration")
     genotype = subject.get("genotype")
     if isinstance(genotype, list):
@@ -351,15 +386,17 @@ def asset_row(
     ]
     session = sessions[0] if sessions else {}
     about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
-    subject_id = bids_entity(path, _BIDS_SUB) or as_str(
-        subject.get("identifier"), "wasAttributedTo.identifier", problems
-    )
+    subject_id = as_str(subject.get("identifier"), "wasAttributedTo.identifier", problems)
+    subject_id = bids_entity(path, _BIDS_SUB) or subject_id
     session_id = bids_entity(path, _BIDS_SES) or as_str(
         session.get("identifier"), "Session.identifier", problems
     )
-    size = item.get("size")
     content_size = as_int(meta.get("contentSize"), "contentSize", problems)
-    if not isinstance(size, int):
+    size = as_int(item.get("size"), "size", problems)
+    if size is None and item.get("size") is not None:
+        size = content_size
+        problems.append("size: not usable; the metadata's contentSize is used")
+    elif size is None:
         size = content_size
     row = {
         "asset_id": asset_id,
@@ -367,8 +404,8 @@ def asset_row(
         "version": version,
         "path": path,
         "size": size,
-        "blob_id": item.get("blob"),
-        "zarr_id": item.get("zarr"),
+        "blob_id": as_str(item.get("blob"), "blob", problems),
+        "zarr_id": as_str(item.get("zarr"), "zarr", problems),
         "encoding_format": as_str(meta.get("encodingFormat"), "encodingFormat", problems),
         "created": parse_datetime(item.get("created"), "created", problems),
         "modified": parse_datetime(item.get("modified"), "modified", problems),
@@ -377,7 +414,7 @@ def asset_row(
         "zarr_checksum": as_str(
             digest.get("dandi:dandi-zarr-checksum"), "digest.zarr-checksum", problems
         ),
-        "api_url": f"{api_url.rstrip('/')}/assets/{asset_id}/download/",
+        "api_url": f"{api_url.rstrip('/')}/assets/{asset_id}/download/" if asset_id else None,
         "s3_url": s3_url,
         "subject_id": subject_id,
         "session_id": session_id,
@@ -395,10 +432,75 @@ def asset_row(
         "variable_measured": names(
             meta.get("variableMeasured"), "variableMeasured", problems, key="value"
         ),
-        "anatomy": [str(a["name"]) for a in about if isinstance(a.get("name"), str)],
+        "anatomy": names(about, "about", problems),
         "session_start": parse_datetime(session.get("startDate"), "Session.startDate", problems),
         "schema_version": check_schema(meta, problems) if raw_meta is not None else None,
         "metadata_json": json.dumps(raw_meta, ensure_ascii=False, separators=(",", ":")),
     }
     parse_datetime(meta.get("dateModified"), "dateModified", problems)
     return row, problems
+
+
+# ----------------------------------------------------------------------------- the listing
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def listing_entries(listing: Any) -> tuple[dict[str, dict[str, Any]], list[tuple[str | None, str]]]:
+    """({identifier: entry}, [(identifier or None, problem)]) from the Dandiset listing.
+
+    An entry without a usable identifier (it names folders and URLs) is skipped; a repeated
+    identifier keeps the first entry; version entries that are not objects are dropped.
+    """
+    entries: dict[str, dict[str, Any]] = {}
+    problems: list[tuple[str | None, str]] = []
+    items = listing if isinstance(listing, list) else []
+    for n, e in enumerate(items):
+        if not isinstance(e, dict):
+            problems.append((None, f"listing[{n}]: expected an object, got {type(e).__name__}"))
+            continue
+        ident = e.get("identifier")
+        if not isinstance(ident, str) or not _IDENTIFIER.fullmatch(ident):
+            problems.append(
+                (
+                    None,
+                    f"listing[{n}].identifier: {ident!r:.60} is not a Dandiset identifier; skipped",
+                )
+            )
+            continue
+        if ident in entries:
+            problems.append((ident, "identifier: listed twice; the first entry is used"))
+            continue
+        entry = dict(e)
+        for key in ("draft_version", "most_recent_published_version"):
+            v = entry.get(key)
+            if v is not None and not isinstance(v, dict):
+                problems.append((ident, f"{key}: expected an object, got {type(v).__name__}"))
+                entry[key] = None
+        entries[ident] = entry
+    return entries, problems
+
+
+def dandiset_row(entry: dict[str, Any], versions: list[str], problems: Problems) -> dict[str, Any]:
+    """One dandisets row from a listing entry (see `listing_entries`)."""
+    mrp = entry.get("most_recent_published_version") or None
+    draft = entry.get("draft_version") or {}
+    newest = mrp or draft
+    return {
+        "dandiset_id": entry["identifier"],
+        "name": as_str(newest.get("name"), "name", problems),
+        "created": parse_datetime(entry.get("created"), "created", problems),
+        "modified": parse_datetime(entry.get("modified"), "modified", problems),
+        "embargo_status": as_str(entry.get("embargo_status"), "embargo_status", problems),
+        "contact_person": as_str(entry.get("contact_person"), "contact_person", problems) or None,
+        "draft_version": as_str(draft.get("version"), "draft_version.version", problems),
+        "latest_version": as_str(
+            mrp.get("version"), "most_recent_published_version.version", problems
+        )
+        if mrp
+        else None,
+        "star_count": as_int(entry.get("star_count"), "star_count", problems),
+        "asset_count": as_int(newest.get("asset_count"), "asset_count", problems),
+        "size": as_int(newest.get("size"), "size", problems),
+        "versions_indexed": versions,
+    }

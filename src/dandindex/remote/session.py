@@ -57,8 +57,34 @@ class HostTokenAuth(requests.auth.AuthBase):
         return r
 
 
+class TransferError(requests.ConnectionError):
+    """A response that stalled, took longer than its deadline or was cut short.
+
+    A `requests.ConnectionError`, so every retry loop that retries lost connections (dandi-cli's
+    client's included) retries it too.
+    """
+
+
+class RetryAfterTooLong(requests.RequestException):
+    """The server asked to wait longer than dandindex waits (`MAX_RETRY_AFTER`).
+
+    Not a `ConnectionError` or `HTTPError`: retry loops let it through at once.
+    """
+
+    def __init__(self, seconds: float, url: str, status: int) -> None:
+        super().__init__(
+            f"{url}: the server asked to wait {seconds:.0f} s before trying again (HTTP {status}), "
+            f"longer than dandindex waits ({MAX_RETRY_AFTER:.0f} s); try again later"
+        )
+        self.seconds = seconds
+        self.status = status
+
+
 class _TimeoutAdapter(requests.adapters.HTTPAdapter):
-    """An adapter that gives every request a timeout when the caller gave none."""
+    """Every request gets a timeout (when the caller gave none) and a deadline for the whole
+    response, body included: a server that stalls, drips bytes or cuts the body short raises
+    `TransferError`; one that asks to wait longer than `MAX_RETRY_AFTER` raises
+    `RetryAfterTooLong`."""
 
     def __init__(self, timeout: float, **kwargs: Any) -> None:
         self.default_timeout = timeout
@@ -67,7 +93,50 @@ class _TimeoutAdapter(requests.adapters.HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
-        return super().send(request, **kwargs)
+        timeout = kwargs["timeout"]
+        limit = float(timeout if not isinstance(timeout, tuple) else sum(t or 0 for t in timeout))
+        started = time.monotonic()
+        try:
+            response = super().send(request, **kwargs)
+        except requests.exceptions.ReadTimeout as e:
+            raise TransferError(f"no answer within {limit:g} s: {e}", request=request) from None
+        if response.status_code in RETRY_STATUSES:
+            asked = retry_after(response)
+            if asked is not None and asked > MAX_RETRY_AFTER:
+                response.close()
+                raise RetryAfterTooLong(asked, str(request.url), response.status_code)
+        if not kwargs.get("stream"):
+            self._read_body(response, started, limit, request)
+        return response
+
+    @staticmethod
+    def _read_body(
+        response: requests.Response, started: float, limit: float, request: requests.PreparedRequest
+    ) -> None:
+        """Read the whole body now, within `limit` seconds of the request's start."""
+        import urllib3.exceptions
+
+        deadline = started + limit
+        chunks: list[bytes] = []
+        try:
+            while True:
+                chunk = response.raw.read(65536, decode_content=True)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    response.close()
+                    raise TransferError(
+                        f"the response took longer than {limit:g} s, body included",
+                        request=request,
+                    )
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            response.close()
+            raise TransferError(
+                f"the body was cut short or stalled ({e})", request=request
+            ) from None
+        response._content = b"".join(chunks)
+        setattr(response, "_content_consumed", True)  # noqa: B010 - requests' own flag
 
 
 def mount_pool(session: requests.Session, *, pool: int, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -169,7 +238,9 @@ def get(
                 timeout=timeout,
                 allow_redirects=allow_redirects,
             )
-            body = response.content  # bounded by the timeout between bytes
+            body = response.content  # read by the adapter within the request's deadline
+        except RetryAfterTooLong as e:
+            raise RemoteReadError(str(e), transient=True, status=e.status, url=url) from None
         except (requests.ConnectionError, requests.Timeout) as e:
             last = f"{type(e).__name__}: {e}"
         except requests.exceptions.ChunkedEncodingError as e:
