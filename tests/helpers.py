@@ -65,3 +65,40 @@ def taxon(meta: dict[str, Any]) -> str | None:
                 return f"http://purl.obolibrary.org/obo/NCBITaxon_{int(digits)}" if digits else None
             return None
     return None
+
+
+# columns that say how a crawl went, not what it found
+VOLATILE = {
+    "crawl_errors": {"at"},
+    "nwb_files": {"summarized_at", "seconds", "bytes_read", "requests"},
+}
+
+
+def index_content(index: Path) -> dict[str, list[tuple]]:
+    """Every table of an index as sorted rows (volatile columns left out), to compare crawls."""
+    from dandindex.index import Index
+    from dandindex.schemas import TABLES
+
+    out: dict[str, list[tuple]] = {}
+    with Index(index) as idx:
+        for table in TABLES:
+            cols = [
+                c
+                for c in idx.sql(f"SELECT * FROM {table} LIMIT 0").columns
+                if c not in VOLATILE.get(table, set())
+            ]
+            rows = idx.sql(f"SELECT {', '.join(cols)} FROM {table}").rows()
+            out[table] = sorted(
+                tuple(json.dumps(r[c], sort_keys=True, default=str) for c in cols) for r in rows
+            )
+    return out
+
+
+def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[str, tuple[int, int]]:
+    """{table: (rows only in a, rows only in b)} for the tables that differ."""
+    out = {}
+    for t in sorted(set(a) | set(b)):
+        sa, sb = set(a.get(t, [])), set(b.get(t, []))
+        if sa != sb or len(a.get(t, [])) != len(b.get(t, [])):
+            out[t] = (len(sa - sb), len(sb - sa))
+    return out

@@ -105,9 +105,22 @@ def crawl(
 
     Example: dandindex crawl --api-url http://127.0.0.1:8000/api --index ./idx
     """
+    import contextlib
+    import faulthandler
+    import logging
     import os
+    import signal
+
+    import dandi  # noqa: F401 - it sets up its logger on import; quieten it after that
 
     from dandindex.crawl import Crawler, CrawlOptions, resolve_api_url
+
+    debug = bool((ctx.obj or {}).get("debug"))
+    # dandi-cli's client logs every retry, with tracebacks: the crawl reports failures itself
+    logging.getLogger("dandi").setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    # `kill -USR1 <pid>` prints where every thread of a crawl is (what it waits on)
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # no real stderr: skip
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     from dandindex.store import resolve_index_dir
 
     options = CrawlOptions(
@@ -151,8 +164,10 @@ def crawl(
             f"Crawled {options.api_url} into {options.index_dir}: {stats.summary()}", err=True
         )
     if stats.dandisets_failed:
+        for ident in sorted(stats.failed):
+            click.echo(f"Failed: {ident}: {stats.reasons.get(ident, 'see crawl_errors')}", err=True)
         click.echo(
-            f"Failed dandisets (kept as before, see crawl_errors): {', '.join(sorted(stats.failed))}",
+            "The index keeps what it had for these dandisets; the next crawl tries them again.",
             err=True,
         )
         ctx.exit(1)

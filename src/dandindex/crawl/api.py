@@ -85,6 +85,7 @@ class CrawlStats:
     nwb_bytes: int = 0
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # failed dandiset → why
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def bump(self, **kw: int) -> None:
@@ -321,9 +322,9 @@ class Crawler:
                     else:
                         self.stats.bump(dandisets_failed=1, errors=1)
                         self.stats.failed.append(ident)
-                        failed_errors.append(
-                            self._error("dandiset", f"{type(exc).__name__}: {exc}", ident)
-                        )
+                        reason = _scrub(describe_failure(exc), self.opts.api_key)
+                        self.stats.reasons[ident] = reason
+                        failed_errors.append(self._error("dandiset", reason, ident))
                         old = prev_ds.get(ident, {}).get("part")
                         if old and self.store.has_part(ident, old):
                             parts[ident] = old  # keep what we had: lose nothing
@@ -483,6 +484,19 @@ JSON_RETRIES = 5  # a body that is not JSON although whole by its length (a serv
 
 class _Stopped(Exception):
     """A worker noticed the crawl was interrupted."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A sentence for why a dandiset could not be read (after the client's retries)."""
+    import requests
+
+    status = _status(exc)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, requests.HTTPError) and status is not None:
+        return f"HTTP {status} after retries: {text[:300]}"
+    if isinstance(exc, requests.RequestException):
+        return f"{text[:300]} ({type(exc).__name__})"
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def _status(exc: BaseException) -> int | None:
