@@ -99,6 +99,7 @@ class Server:
                 str(root),
                 "--latency",
                 str(latency),
+                "--counters",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

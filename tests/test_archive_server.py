@@ -13,6 +13,8 @@ import requests
 from dandi.dandiapi import RemoteAsset
 from dandi.exceptions import HTTP404Error
 
+from dandindex.testing.archive import ArchiveServer
+
 from conftest import API_KEY
 from helpers import is_embargoed, read_folder
 
@@ -245,7 +247,12 @@ def test_bad_requests_get_the_real_status_codes(server, generated):
     assert requests.get(assets, params={"order": "size"}, timeout=10).status_code == 400
     assert requests.get(assets, params={"metadata": "maybe"}, timeout=10).status_code == 400
     assert requests.get(assets, params={"page": "0"}, timeout=10).status_code == 404
-    assert requests.get(assets, params={"page": "9999"}, timeout=10).status_code == 404
+    # the asset list's lazy pager answers a page past the end with no results, not a 404
+    past = requests.get(assets, params={"page": "9999"}, timeout=10)
+    assert past.status_code == 200
+    assert past.json()["results"] == [] and past.json()["next"] is None
+    assert past.json()["count"] is None
+    assert requests.get(f"{api}/dandisets/", params={"page": "9999"}, timeout=10).status_code == 404
     assert (
         requests.get(f"{api}/dandisets/", params={"search": "bogus:op"}, timeout=10).status_code
         == 400
@@ -414,3 +421,29 @@ def test_serve_archive_command_prints_its_api_url(generated):
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_the_server_serves_only_what_the_archive_would(fresh_server, generated):
+    """No file of the snapshot folder but blobs and Zarr files; no way out of a Zarr; the
+    counters only when asked for; dates in the API's Z form."""
+    import re
+
+    base = fresh_server.url
+    for path in (
+        "/s3/blobs/000/000/index.json",
+        "/s3/blobs/ind/ex./index.json",
+        "/s3/zarr/../blobs/index.json",
+        "/s3/zarr/..%2Fdandisets/000001/dandiset.json",
+        f"/s3/zarr/../dandisets/{generated.dandisets[0]}/dandiset.json",
+        f"/s3/zarr/00000000-0000-4000-8000-000000000000/../../dandisets/{generated.dandisets[0]}/dandiset.json",
+        "/_dandindex/counters",
+    ):
+        r = requests.get(base + path, timeout=10)
+        assert r.status_code in (403, 404), (path, r.status_code)
+        assert b"dandiset" not in r.content.lower() or r.status_code == 404
+    with ArchiveServer(generated.root, counters_route=True) as srv:
+        assert requests.get(srv.url + "/_dandindex/counters", timeout=10).status_code == 200
+    page = requests.get(f"{fresh_server.api_url}/dandisets/", timeout=10).json()
+    stamps = [page["results"][0]["created"], page["results"][0]["modified"]]
+    stamps += [page["results"][0]["draft_version"]["modified"]]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", t) for t in stamps), stamps

@@ -484,3 +484,25 @@ def test_parts_written_by_an_older_version_are_merged_with_new_columns_null(tmp_
     rows = {r["asset_id"]: r for r in table.to_pylist()}
     assert rows["a1"]["read_url"] is None and rows["a1"]["n_objects"] == 3
     assert rows["a2"]["read_url"] == "http://x/blob"
+
+
+def test_identical_crawls_give_identical_search_tables(server, tmp_path):
+    """Lists inside the facet tables are sorted: the same inputs give the same files."""
+    import pyarrow.parquet as pq
+
+    from dandindex.facets import FACET_TABLES
+
+    for name in ("a", "b"):
+        Crawler(
+            CrawlOptions(
+                api_url=server.api_url, index_dir=str(tmp_path / name), nwb=True, nwb_workers=2
+            )
+        ).run()
+    snaps = [next((tmp_path / n / "snapshots").iterdir()) for n in ("a", "b")]
+    for t in FACET_TABLES:
+        a, b = (pq.read_table(s / f"{t}.parquet") for s in snaps)
+        assert a.num_rows and a.equals(b), t
+    facets = pq.read_table(snaps[0] / "asset_facets.parquet").to_pylist()
+    for row in facets:
+        for col in ("modalities", "types", "areas", "area_tree", "raw_areas", "rates"):
+            assert row[col] == sorted(row[col]), col

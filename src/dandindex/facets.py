@@ -8,8 +8,13 @@
   ancestors), area acronyms (with ancestors), raw areas, counts, rates and searchable text;
 - ``facet_values``: (kind, value or number, row): the lookup table searches intersect.
 
-The crawler derives them in a process of its own (`write_facets_in_subprocess`) before it
-publishes a snapshot; `Index` derives them in memory for an index made before they existed.
+Every list in them is sorted, so identical inputs give identical files.
+
+The crawler derives them (`write_facets_in_subprocess`) before it publishes a snapshot, in
+bounded memory at any size: DuckDB works on disk with a memory limit, ``asset_facets`` is
+made in slices of whole dandisets (about `SLICE_ROWS` assets each) and ``facet_values`` one
+kind at a time, each written to Parquet and the pieces joined by streaming. `Index` derives
+them in memory for an index made before they existed (`derive_facets`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dandindex.errors import CrawlError
 from dandindex.schemas import SCHEMAS, create_table_view
@@ -28,18 +34,23 @@ from dandindex.vocab import areas as A
 from dandindex.vocab.modality import modalities_expr
 
 FACET_TABLES = ("location_map", "asset_types", "asset_areas", "asset_facets", "facet_values")
+FACET_KINDS = ("area", "electrodes", "modality", "rate", "size", "species", "type", "units")
+SLICE_ROWS = 100_000
+ROW_GROUP = 65536
 
 
 def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
     """Derive the facet tables from a snapshot folder's Parquet files and store them beside.
 
     Called by the crawler before a snapshot is published (and by benchmarks that write an
-    index directly), so opening an index for search costs a read, not a derivation.
+    index directly), so opening an index for search costs a read, not a derivation. Memory
+    stays under `memory_limit` plus what one slice needs, whatever the index's size.
     """
     import duckdb
 
     work = snapshot / ".duckdb-tmp"
-    work.mkdir(exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
     con = duckdb.connect(str(work / "facets.duckdb"))  # on disk, so big tables can spill
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -47,21 +58,45 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         con.execute(f"SET temp_directory = '{_q(str(work))}'")
         for name in SCHEMAS:
             create_table_view(con, name, snapshot / f"{name}.parquet")
-        derive_facets(con)
-        for t in FACET_TABLES:
-            con.execute(
-                f"COPY {t} TO '{_q(str(snapshot / f'{t}.parquet'))}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536)"
-            )
+        _small_tables(con)
+        for t in ("location_map", "asset_types", "asset_areas"):
+            _copy(con, f"SELECT * FROM {t}", snapshot / f"{t}.parquet")
+        con.execute(f"CREATE TABLE areas AS {_AREAS}")
+        pieces = []
+        offset = 0
+        for n, (lo, hi, count) in enumerate(_slices(con)):
+            piece = work / f"asset_facets-{n:05d}.parquet"
+            _copy(con, _asset_facets_sql(True, offset), piece, {"lo": lo, "hi": hi})
+            pieces.append(piece)
+            offset += count
+        _join(pieces, snapshot / "asset_facets.parquet")
+        source = f"read_parquet('{_q(str(snapshot / 'asset_facets.parquet'))}')"
+        pieces = []
+        for kind in FACET_KINDS:
+            piece = work / f"facet_values-{kind}.parquet"
+            _copy(con, f"{_facet_values_sql(kind, source)} ORDER BY value, num, row", piece)
+            pieces.append(piece)
+        _join(pieces, snapshot / "facet_values.parquet")
     finally:
         con.close()
-        shutil.rmtree(snapshot / ".duckdb-tmp", ignore_errors=True)
-
-
-def _q(text: str) -> str:
-    return text.replace("'", "''")
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def derive_facets(con: Any) -> None:
+    """The facet tables as tables of the DuckDB connection `con` (whose views name the
+    snapshot's tables), in one go: for small indexes and old ones opened for search."""
+    _small_tables(con)
+    con.execute(f"CREATE TABLE asset_facets AS {_asset_facets_sql(False, 0)}")
+    union = " UNION ALL ".join(_facet_values_sql(k, "asset_facets") for k in FACET_KINDS)
+    con.execute(f"CREATE TABLE facet_values AS {union} ORDER BY kind, value, num, row")
+
+
+# -- the pieces -------------------------------------------------------------------------
+
+
+def _small_tables(con: Any) -> None:
+    """location_map, asset_types and asset_areas (bounded by the number of distinct location
+    strings, NWB assets and location rows; DuckDB spills them to disk when it must)."""
     raw = con.sql(
         """
         SELECT DISTINCT location AS raw FROM nwb_locations
@@ -70,7 +105,7 @@ def derive_facets(con: Any) -> None:
         """
     ).fetchall()
     rows = []
-    for (text,) in raw:
+    for (text,) in sorted(raw, key=lambda r: str(r[0])):
         if text is None:
             continue
         s = A.match(text)
@@ -91,13 +126,14 @@ def derive_facets(con: Any) -> None:
         ]
     )
     con.register("_location_map_rows", pa.Table.from_pylist(rows, schema=schema))
-    con.execute("CREATE TABLE location_map AS SELECT * FROM _location_map_rows")
+    con.execute("CREATE TABLE location_map AS SELECT * FROM _location_map_rows ORDER BY raw")
     con.execute(
         """
         CREATE TABLE asset_types AS
-        SELECT asset_id, list_distinct(flatten(list(list_prepend(neurodata_type, base_types)))) AS types,
-               list_distinct(list(rate) FILTER (rate IS NOT NULL)) AS rates
-        FROM nwb_objects GROUP BY asset_id
+        SELECT asset_id,
+               list_sort(list_distinct(flatten(list(list_prepend(neurodata_type, base_types))))) AS types,
+               list_sort(list_distinct(list(rate) FILTER (rate IS NOT NULL))) AS rates
+        FROM nwb_objects GROUP BY asset_id ORDER BY asset_id
         """
     )
     con.execute(
@@ -110,27 +146,49 @@ def derive_facets(con: Any) -> None:
         SELECT a.asset_id, 'anatomy', m.raw, m.acronym, m.ancestors, 1
         FROM (SELECT DISTINCT asset_id, unnest(anatomy) AS raw FROM assets) a
         JOIN location_map m ON m.raw = a.raw WHERE NOT m.dropped
+        ORDER BY asset_id, source, raw
         """
     )
-    con.execute(
-        f"""
-        CREATE TABLE asset_facets AS
-        WITH areas AS (
-            SELECT asset_id,
-                   list_distinct(list(acronym) FILTER (acronym IS NOT NULL)) AS areas,
-                   list_distinct(flatten(list(ancestors))) AS area_tree,
-                   list_distinct(list(lower(raw))) AS raw_areas
-            FROM asset_areas GROUP BY asset_id
+
+
+_AREAS = """
+    SELECT asset_id,
+           list_sort(list_distinct(list(acronym) FILTER (acronym IS NOT NULL))) AS areas,
+           list_sort(list_distinct(flatten(list(ancestors)))) AS area_tree,
+           list_sort(list_distinct(list(lower(raw)))) AS raw_areas
+    FROM asset_areas GROUP BY asset_id
+"""
+
+
+def _asset_facets_sql(ranged: bool, offset: int) -> str:
+    """One row per asset (of the dandisets between ``$lo`` and ``$hi`` when `ranged`),
+    numbered from `offset` + 1 in (dandiset, version, path, asset) order. The other tables
+    are cut down to the slice's assets before they are joined, so memory follows the slice."""
+    slice_ = "WHERE dandiset_id BETWEEN $lo AND $hi" if ranged else ""
+    areas = "areas" if ranged else f"({_AREAS})"
+    return f"""
+        WITH a AS (
+            SELECT asset_id, dandiset_id, version, path, size, species, species_id, api_url,
+                   encoding_format, sha256, s3_url, blob_id, approach, measurement_technique,
+                   variable_measured
+            FROM assets {slice_}
         ),
-        dtext AS (
+        ids AS (SELECT DISTINCT asset_id FROM a),
+        t AS (SELECT * FROM asset_types WHERE asset_id IN (SELECT asset_id FROM ids)),
+        ar AS (SELECT * FROM {areas} WHERE asset_id IN (SELECT asset_id FROM ids)),
+        n AS (
+            SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url FROM nwb_files
+            WHERE asset_id IN (SELECT asset_id FROM ids)
+        ),
+        d AS (
             SELECT dandiset_id, version,
                    lower(concat_ws(' ', name, description, array_to_string(keywords, ' '))) AS text
-            FROM versions
+            FROM versions {slice_}
         )
-        SELECT row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
+        SELECT {int(offset)} + row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
                a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.species, a.species_id,
                a.api_url, a.encoding_format, a.sha256, a.s3_url, a.blob_id,
-               {modalities_expr()} AS modalities,
+               list_sort({modalities_expr()}) AS modalities,
                coalesce(t.types, []) AS types,
                coalesce(t.rates, []) AS rates,
                coalesce(ar.areas, []) AS areas,
@@ -138,30 +196,71 @@ def derive_facets(con: Any) -> None:
                coalesce(ar.raw_areas, []) AS raw_areas,
                n.n_units, n.n_electrodes, n.metadata_ranges, n.read_url,
                lower(a.path) || ' ' || coalesce(d.text, '') AS text
-        FROM assets a
-        LEFT JOIN asset_types t USING (asset_id)
-        LEFT JOIN areas ar USING (asset_id)
-        LEFT JOIN nwb_files n USING (asset_id)
-        LEFT JOIN dtext d ON d.dandiset_id = a.dandiset_id AND d.version = a.version
+        FROM a
+        LEFT JOIN t USING (asset_id)
+        LEFT JOIN ar USING (asset_id)
+        LEFT JOIN n USING (asset_id)
+        LEFT JOIN d ON d.dandiset_id = a.dandiset_id AND d.version = a.version
         ORDER BY row
-        """
-    )
-    # (kind, value) → asset: selective facets become an index lookup instead of a list scan
+    """
+
+
+def _facet_values_sql(kind: str, source: str) -> str:
+    """(kind, value or num, row) rows of one kind: selective facets become index lookups."""
+    expr = {
+        "area": ("unnest(area_tree)", "NULL::DOUBLE", ""),
+        "type": ("unnest(types)", "NULL::DOUBLE", ""),
+        "modality": ("unnest(modalities)", "NULL::DOUBLE", ""),
+        "species": ("species_id", "NULL::DOUBLE", "WHERE species_id IS NOT NULL"),
+        "rate": ("NULL::VARCHAR", "unnest(rates)", ""),
+        "units": ("NULL::VARCHAR", "n_units::DOUBLE", "WHERE n_units IS NOT NULL"),
+        "electrodes": ("NULL::VARCHAR", "n_electrodes::DOUBLE", "WHERE n_electrodes IS NOT NULL"),
+        "size": ("NULL::VARCHAR", "size::DOUBLE", "WHERE size IS NOT NULL"),
+    }[kind]
+    value, num, where = expr
+    return f"SELECT '{kind}' AS kind, {value} AS value, {num} AS num, row FROM {source} {where}"
+
+
+def _slices(con: Any) -> list[tuple[str, str, int]]:
+    """(first dandiset, last dandiset, assets) ranges of whole dandisets, ~SLICE_ROWS each."""
+    counts = con.sql("SELECT dandiset_id, count(*) FROM assets GROUP BY 1 ORDER BY 1").fetchall()
+    out: list[tuple[str, str, int]] = []
+    start, total = None, 0
+    for ds, n in counts:
+        if start is None:
+            start = ds
+        total += n
+        if total >= SLICE_ROWS:
+            out.append((start, ds, total))
+            start, total = None, 0
+    if start is not None:
+        out.append((start, counts[-1][0], total))
+    return out or [("", "", 0)]
+
+
+def _copy(con: Any, sql: str, target: Path, params: dict[str, Any] | None = None) -> None:
     con.execute(
-        """
-        CREATE TABLE facet_values AS
-        SELECT * FROM (
-            SELECT 'area' AS kind, unnest(area_tree) AS value, NULL::DOUBLE AS num, row FROM asset_facets
-            UNION ALL SELECT 'type', unnest(types), NULL, row FROM asset_facets
-            UNION ALL SELECT 'modality', unnest(modalities), NULL, row FROM asset_facets
-            UNION ALL SELECT 'species', species_id, NULL, row FROM asset_facets WHERE species_id IS NOT NULL
-            UNION ALL SELECT 'rate', NULL, unnest(rates), row FROM asset_facets
-            UNION ALL SELECT 'units', NULL, n_units, row FROM asset_facets WHERE n_units IS NOT NULL
-            UNION ALL SELECT 'electrodes', NULL, n_electrodes, row FROM asset_facets WHERE n_electrodes IS NOT NULL
-            UNION ALL SELECT 'size', NULL, size, row FROM asset_facets WHERE size IS NOT NULL
-        ) ORDER BY kind, value, num, row
-        """
+        f"COPY ({sql}) TO '{_q(str(target))}' "
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        params or None,
     )
+
+
+def _join(pieces: list[Path], target: Path) -> None:
+    """Concatenate Parquet pieces in order, one batch at a time (memory stays small)."""
+    schema = pq.read_schema(str(pieces[0]))  # DuckDB wrote them all alike
+    with pq.ParquetWriter(str(target), schema, compression="zstd") as writer:
+        for piece in pieces:
+            f = pq.ParquetFile(str(piece))
+            for batch in f.iter_batches(batch_size=ROW_GROUP):
+                writer.write_batch(
+                    batch.cast(schema) if batch.schema != schema else batch,
+                    row_group_size=ROW_GROUP,
+                )
+
+
+def _q(text: str) -> str:
+    return text.replace("'", "''")
 
 
 IN_PROCESS_BYTES = 64 << 20  # snapshots smaller than this are derived without a new process

@@ -20,12 +20,23 @@ from dandindex.cli.base import CONTEXT_SETTINGS
 )
 @click.option("--latency", default=0.0, type=float, help="Seconds added to every request.")
 @click.option(
+    "--counters",
+    is_flag=True,
+    help="Serve request and byte counters at /_dandindex/counters (for benchmarks).",
+)
+@click.option(
     "--local-content-urls",
     is_flag=True,
     help="Rewrite production contentUrl download links to this server.",
 )
 def serve_archive(
-    folder: str, host: str, port: int, api_key: str | None, latency: float, local_content_urls: bool
+    folder: str,
+    host: str,
+    port: int,
+    api_key: str | None,
+    latency: float,
+    counters: bool,
+    local_content_urls: bool,
 ) -> None:
     """Serve an archive snapshot folder as a local DANDI API until Ctrl-C.
 
@@ -43,6 +54,7 @@ def serve_archive(
         api_key=api_key,
         faults=Faults(latency=latency),
         content_urls="local" if local_content_urls else "stored",
+        counters_route=counters,
     )
     n = len(server.snapshot.dandisets())
     click.echo(server.api_url)

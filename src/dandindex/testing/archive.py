@@ -32,7 +32,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from dandindex._version import __version__
 from dandindex.testing.endpoints import ApiEndpoints
@@ -71,11 +71,13 @@ class ArchiveServer:
         faults: Faults | None = None,
         content_urls: str = "stored",
         blob_host: str | None = None,
+        counters_route: bool = False,
     ) -> None:
         if content_urls not in ("stored", "local"):
             raise ValueError("content_urls must be 'stored' or 'local'")
         self.snapshot = Snapshot(root)
         self.blob_host = blob_host  # another name for this server, as S3 is another host
+        self.counters_route = counters_route  # serve /_dandindex/counters (benchmarks)
         self.secret = secrets.token_bytes(16)  # signs the blob URLs of embargoed assets
         self.api_key = api_key
         self.faults = faults or Faults()
@@ -219,8 +221,12 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
                 self._send_blob(match.group("blob"), params, head=head, slow=slow)
                 return
             if endpoint == "zarr_file":
-                self._send_zarr(match.group("zarr"), match.group("key"), head=head, slow=slow)
+                self._send_zarr(
+                    match.group("zarr"), match.group("key"), params, head=head, slow=slow
+                )
                 return
+            if endpoint == "counters" and not arch.counters_route:
+                raise not_found()
             if endpoint == "counters":  # for benchmarks that run the server in another process
                 body = arch.counters.snapshot()
                 if params.get("reset"):
@@ -229,9 +235,18 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
                 return
             if endpoint == "zarr_files" and parse_bool(params, "download", False):
                 key = params.get("prefix", "")
-                if self.archive.snapshot.zarr_path(match["zarr"], key) is None:
+                zarr = match["zarr"]
+                if self.archive.snapshot.zarr_path(zarr, key) is None:
                     raise not_found()
-                loc = f"{self.archive.url}/s3/zarr/{match['zarr']}/{key}"
+                self._zarr_visible(zarr)
+                expires = int(time.time()) + 21600
+                query = urlencode(
+                    {
+                        "X-Amz-Expires-At": str(expires),
+                        "X-Amz-Signature": arch.sign(f"{zarr}/{key}", expires),
+                    }
+                )
+                loc = f"{self.archive.blob_url}/s3/zarr/{zarr}/{key}?{query}"
                 self._send_raw(endpoint, 302, b"", {"Location": loc}, head=head)
                 return
             if endpoint == "download":
@@ -319,8 +334,7 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
             self._send_s3_missing("blob", head)
             return
         if self.archive.snapshot.blob_embargoed(blob_id) and not self._presigned(blob_id, params):
-            body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code></Error>"
-            self._send_raw("blob", 403, body, {"Content-Type": "application/xml"}, head=head)
+            self._send_access_denied("blob", head)
             return
         self._send_file("blob", path, head=head, slow=slow)
 
@@ -334,12 +348,23 @@ class _Handler(ApiEndpoints, BaseHTTPRequestHandler):
         given = params.get("X-Amz-Signature", "")
         return expires > time.time() and hmac.compare_digest(good, given)
 
-    def _send_zarr(self, zarr_id: str, key: str, *, head: bool, slow: int | None) -> None:
+    def _send_zarr(
+        self, zarr_id: str, key: str, params: dict[str, str], *, head: bool, slow: int | None
+    ) -> None:
         path = self.archive.snapshot.zarr_path(zarr_id, key)
         if path is None:
             self._send_s3_missing("zarr_file", head)
             return
+        if self.archive.snapshot.blob_embargoed(zarr_id) and not self._presigned(
+            f"{zarr_id}/{key}", params
+        ):
+            self._send_access_denied("zarr_file", head)
+            return
         self._send_file("zarr_file", path, head=head, slow=slow)
+
+    def _send_access_denied(self, endpoint: str, head: bool) -> None:
+        body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code></Error>"
+        self._send_raw(endpoint, 403, body, {"Content-Type": "application/xml"}, head=head)
 
     def _send_s3_missing(self, endpoint: str, head: bool) -> None:
         body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code></Error>"

@@ -105,7 +105,9 @@ class ApiEndpoints:
     ) -> tuple[list[Any], dict[str, Any]]:
         page, size = page_params(params)
         start = (page - 1) * size
-        if start >= len(items) and page != 1:
+        if start >= len(items) and page != 1 and not lazy:
+            # DRF's pager: a page past the end is 404; the asset list's lazy pager does not
+            # count, and answers such a page with no results (dandi-archive LazyPagination)
             raise not_found("Invalid page.")
         chunk = items[start : start + size]
         base = urlsplit(self.path).path
@@ -261,11 +263,24 @@ class ApiEndpoints:
         rewrite = self.archive.api_url if self.archive.content_urls == "local" else None
         return asset_item(rec, metadata=True, rewrite=rewrite)
 
+    def _zarr_visible(self, zarr_id: str) -> None:
+        """An embargoed dandiset's Zarr is listed and downloaded with its owner's key only."""
+        if self.archive.snapshot.blob_embargoed(zarr_id):
+            if self._token() is None:
+                raise HTTPError(401, {"detail": "Authentication credentials were not provided."})
+            self._authenticated()
+
     def _api_zarr_files(self, match: re.Match[str], params: dict[str, str]) -> Any:
         """The Zarr file listing: S3-style keys after a cursor, no count (like the real API)."""
-        base = self.archive.snapshot.root / "zarr" / match["zarr"]
-        if not base.is_dir():
+        if (
+            self.archive.snapshot.zarr_path(match["zarr"], ".zgroup") is None
+            and not (self.archive.snapshot.root / "zarr" / match["zarr"]).is_dir()
+        ):
             raise not_found("No ZarrArchive matches the given query.")
+        base = self.archive.snapshot.root / "zarr" / match["zarr"]
+        if ".." in match["zarr"] or not base.is_dir():
+            raise not_found("No ZarrArchive matches the given query.")
+        self._zarr_visible(match["zarr"])
         prefix = params.get("prefix", "")
         after = params.get("after", "")
         try:

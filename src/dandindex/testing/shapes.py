@@ -65,6 +65,24 @@ def page_params(params: dict[str, str]) -> tuple[int, int]:
     return page, size
 
 
+def iso_z(text: str) -> str:
+    """A stored date-time as the API writes it: UTC with a ``Z`` (DRF's DateTimeField)."""
+    from datetime import datetime, timezone
+
+    if not text:
+        return text
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError):
+        return text
+
+
 def version_summary(v: VersionData, *, detail: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": v.version,
@@ -72,8 +90,8 @@ def version_summary(v: VersionData, *, detail: bool = False) -> dict[str, Any]:
         "asset_count": len(v.assets),
         "size": v.size,
         "status": v.status,
-        "created": v.created,
-        "modified": v.modified,
+        "created": iso_z(v.created),
+        "modified": iso_z(v.modified),
     }
     if detail:
         out["active_uploads"] = 0
@@ -85,8 +103,8 @@ def dandiset_summary(ds: DandisetData, *, detail: bool = False) -> dict[str, Any
     mrp = ds.most_recent_published
     return {
         "identifier": ds.identifier,
-        "created": ds.created,
-        "modified": ds.modified,
+        "created": iso_z(ds.created),
+        "modified": iso_z(ds.modified),
         "contact_person": ds.contact_person,
         "embargo_status": ds.embargo_status,
         "star_count": ds.star_count,
@@ -103,8 +121,8 @@ def asset_item(rec: AssetRecord, *, metadata: bool, rewrite: str | None = None) 
         "zarr": rec.zarr,
         "path": rec.path,
         "size": rec.size,
-        "created": rec.created,
-        "modified": rec.modified,
+        "created": iso_z(rec.created),
+        "modified": iso_z(rec.modified),
     }
     if metadata:
         out["metadata"] = rewrite_urls(rec.read_metadata(), rewrite)

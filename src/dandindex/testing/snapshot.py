@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dandindex.errors import ArchiveLayoutError
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 @dataclass(frozen=True)
@@ -313,21 +316,29 @@ class Snapshot:
                 return None
             return self._dandisets[hit[0]], hit[1]
 
-    def blob_embargoed(self, blob_id: str) -> bool:
-        """Whether the blob belongs to an embargoed dandiset only (no open one holds it)."""
+    def _owners(self) -> dict[str, set[str]]:
+        """{blob or zarr id: embargo statuses of the dandisets whose assets hold it}."""
         with self._lock:
             if self._blob_owners is None:
                 owners: dict[str, set[str]] = {}
                 for ds in self._dandisets.values():
                     for v in ds.all_versions():
                         for a in v.assets:
-                            if a.blob:
-                                owners.setdefault(a.blob, set()).add(ds.embargo_status)
+                            for key in (a.blob, a.zarr):
+                                if key:
+                                    owners.setdefault(key, set()).add(ds.embargo_status)
                 self._blob_owners = owners
-            status = self._blob_owners.get(blob_id, set())
-            return bool(status) and "OPEN" not in status
+            return self._blob_owners
+
+    def blob_embargoed(self, blob_id: str) -> bool:
+        """Whether the blob (or Zarr) belongs to embargoed dandisets only."""
+        status = self._owners().get(blob_id, set())
+        return bool(status) and "OPEN" not in status
 
     def blob_path(self, blob_id: str) -> Path | None:
+        """The file of a blob the archive holds (an id, never another file of the folder)."""
+        if not _UUID.fullmatch(blob_id):
+            return None
         direct = self.root / "blobs" / blob_id
         if direct.is_file():
             return direct
@@ -336,9 +347,19 @@ class Snapshot:
             return mapped
         return None
 
+    def zarr_dir(self, zarr_id: str) -> Path | None:
+        """The folder of one Zarr of the archive, if it has one."""
+        if not _UUID.fullmatch(zarr_id):
+            return None
+        base = self.root / "zarr" / zarr_id
+        return base if base.is_dir() else None
+
     def zarr_path(self, zarr_id: str, key: str) -> Path | None:
+        """A file inside one Zarr of the archive (no way out of it)."""
+        if not _UUID.fullmatch(zarr_id) or any(p in ("", ".", "..") for p in key.split("/")):
+            return None
         base = (self.root / "zarr" / zarr_id).resolve()
         target = (base / key).resolve()
-        if base not in target.parents and target != base:
+        if base not in target.parents:
             return None
         return target if target.is_file() else None

@@ -1,0 +1,255 @@
+"""Large synthetic indexes written straight with pyarrow (no server, no crawl), for the
+search benchmark and for tests that need more rows than a crawl would make quickly.
+
+`write_index(root, n_assets, n_objects, n_locations, n_dandisets)` writes
+``root/snapshots/bench/*.parquet`` and a manifest, as a crawl would (without the facet tables).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+TAXA = ["10090", "9606", "10116", "9544", "7227", "6239", "7955"]
+SPECIES = [
+    "Mus musculus - House mouse",
+    "Homo sapiens - Human",
+    "Rattus norvegicus - Norway rat",
+    "Macaca mulatta - Rhesus monkey",
+    "Drosophila melanogaster - Fruit fly",
+    "Caenorhabditis elegans",
+    "Danio rerio - Zebra fish",
+]
+AREAS = [
+    "CA1",
+    "VISp",
+    "DG",
+    "MOp",
+    "VISl",
+    "LGd",
+    "CA3",
+    "SSp",
+    "area: VISp, depth: 175",
+    "V1",
+    "unknown",
+    "hippocampus",
+    "TH",
+    "VISal",
+    "ACA",
+    "head ganglia",
+    "PL",
+    "ENTm",
+    "MOs",
+    "STR",
+]
+TYPES = [
+    ("ElectricalSeries", ["TimeSeries", "NWBDataInterface", "NWBContainer", "Container"]),
+    ("Units", ["DynamicTable", "Container"]),
+    (
+        "TwoPhotonSeries",
+        ["ImageSeries", "TimeSeries", "NWBDataInterface", "NWBContainer", "Container"],
+    ),
+    ("RoiResponseSeries", ["TimeSeries", "NWBDataInterface", "NWBContainer", "Container"]),
+    ("PlaneSegmentation", ["DynamicTable", "Container"]),
+    (
+        "VoltageClampSeries",
+        ["PatchClampSeries", "TimeSeries", "NWBDataInterface", "NWBContainer", "Container"],
+    ),
+    ("SpatialSeries", ["TimeSeries", "NWBDataInterface", "NWBContainer", "Container"]),
+    ("VectorData", ["Data"]),
+    ("ImagingPlane", ["NWBContainer", "Container"]),
+    ("ProcessingModule", ["NWBContainer", "Container"]),
+]
+APPROACH = [
+    ["electrophysiological approach"],
+    ["microscopy approach; cell population imaging"],
+    ["behavioral approach"],
+    [],
+]
+RATES = [30000.0, 1000.0, 30.0, 20000.0, 50.0]
+
+
+def write_index(
+    root: Path, n_assets: int, n_objects: int, n_locations: int, n_dandisets: int, seed: int = 0
+) -> None:
+    from dandindex.schemas import SCHEMAS
+
+    rng = np.random.default_rng(seed)
+    snap = root / "snapshots" / "bench"
+    snap.mkdir(parents=True, exist_ok=True)
+    ds_ids = np.array([f"{i + 1:06d}" for i in range(n_dandisets)])
+    asset_ds = np.sort(rng.integers(0, n_dandisets, n_assets))
+    asset_ids = np.array([f"{i:08x}-0000-4000-8000-{i:012x}" for i in range(n_assets)])
+    sp = rng.integers(0, len(TAXA), n_assets)
+    mod = asset_ds % len(APPROACH)
+    sizes = rng.integers(10**5, 10**10, n_assets)
+    batch = 200_000
+    with pq.ParquetWriter(snap / "assets.parquet", SCHEMAS["assets"], compression="zstd") as w:
+        for s in range(0, n_assets, batch):
+            e = min(n_assets, s + batch)
+            n = e - s
+            w.write_table(
+                pa.table(
+                    {
+                        "asset_id": asset_ids[s:e],
+                        "dandiset_id": ds_ids[asset_ds[s:e]],
+                        "version": ["draft"] * n,
+                        "path": [
+                            f"sub-{i % 997}/sub-{i % 997}_ses-{i}_ecephys.nwb" for i in range(s, e)
+                        ],
+                        "size": sizes[s:e],
+                        "blob_id": asset_ids[s:e],
+                        "zarr_id": [None] * n,
+                        "encoding_format": ["application/x-nwb"] * n,
+                        "created": [None] * n,
+                        "modified": [None] * n,
+                        "sha256": [None] * n,
+                        "etag": [None] * n,
+                        "zarr_checksum": [None] * n,
+                        "api_url": [
+                            f"http://127.0.0.1/api/assets/{a}/download/" for a in asset_ids[s:e]
+                        ],
+                        "s3_url": [None] * n,
+                        "subject_id": [str(i % 997) for i in range(s, e)],
+                        "session_id": [str(i) for i in range(s, e)],
+                        "species": [SPECIES[k] for k in sp[s:e]],
+                        "species_id": [
+                            f"http://purl.obolibrary.org/obo/NCBITaxon_{TAXA[k]}" for k in sp[s:e]
+                        ],
+                        "sex": ["Male"] * n,
+                        "age": ["P90D"] * n,
+                        "age_days": [90.0] * n,
+                        "genotype": [None] * n,
+                        "strain": [None] * n,
+                        "approach": [APPROACH[k] for k in mod[s:e]],
+                        "measurement_technique": [[]] * n,
+                        "variable_measured": [[]] * n,
+                        "anatomy": [[]] * n,
+                        "session_start": [None] * n,
+                        "schema_version": ["0.6.4"] * n,
+                        "metadata_json": ["{}"] * n,
+                    },
+                    schema=SCHEMAS["assets"],
+                )
+            )
+    obj_asset = np.sort(rng.integers(0, n_assets, n_objects))
+    obj_type = rng.integers(0, len(TYPES), n_objects)
+    with pq.ParquetWriter(
+        snap / "nwb_objects.parquet", SCHEMAS["nwb_objects"], compression="zstd"
+    ) as w:
+        for s in range(0, n_objects, 1_000_000):
+            e = min(n_objects, s + 1_000_000)
+            n = e - s
+            t = obj_type[s:e]
+            w.write_table(
+                pa.table(
+                    {
+                        "asset_id": asset_ids[obj_asset[s:e]],
+                        "path": [f"/acquisition/obj{i}" for i in range(n)],
+                        "neurodata_type": [TYPES[k][0] for k in t],
+                        "namespace": ["core"] * n,
+                        "base_types": [TYPES[k][1] for k in t],
+                        "parent_path": ["/acquisition"] * n,
+                        "object_id": [None] * n,
+                        "is_dataset": [False] * n,
+                        "shape": [[1000, 32]] * n,
+                        "dtype": ["int16"] * n,
+                        "chunks": [None] * n,
+                        "compression": [None] * n,
+                        "unit": ["volts"] * n,
+                        "conversion": [1.0] * n,
+                        "rate": [
+                            RATES[k % len(RATES)] if k in (0, 2, 3, 5, 6) else None for k in t
+                        ],
+                        "starting_time": [0.0] * n,
+                        "n_timestamps": [None] * n,
+                        "n_rows": [None] * n,
+                        "description": [None] * n,
+                    },
+                    schema=SCHEMAS["nwb_objects"],
+                )
+            )
+    loc_asset = np.sort(rng.integers(0, n_assets, n_locations))
+    loc_area = rng.integers(0, len(AREAS), n_locations)
+    pq.write_table(
+        pa.table(
+            {
+                "asset_id": asset_ids[loc_asset],
+                "source": ["electrodes"] * n_locations,
+                "object_path": ["/general/extracellular_ephys/electrodes"] * n_locations,
+                "location": [AREAS[k] for k in loc_area],
+                "count": rng.integers(1, 64, n_locations),
+            },
+            schema=SCHEMAS["nwb_locations"],
+        ),
+        snap / "nwb_locations.parquet",
+        compression="zstd",
+    )
+    units = rng.integers(0, 500, n_assets)
+    cols = {f.name: pa.nulls(n_assets, f.type) for f in SCHEMAS["nwb_files"]}
+    cols.update(
+        {
+            "asset_id": pa.array(asset_ids),
+            "dandiset_id": pa.array(ds_ids[asset_ds]),
+            "summary_key": pa.array(asset_ids),
+            "n_units": pa.array(units),
+            "n_electrodes": pa.array(rng.integers(0, 384, n_assets)),
+            "experimenters": pa.array([[]] * n_assets, pa.list_(pa.string())),
+            "keywords": pa.array([[]] * n_assets, pa.list_(pa.string())),
+            "neurodata_types": pa.array([[]] * n_assets, pa.list_(pa.string())),
+            "metadata_ranges": pa.array([[]] * n_assets, pa.list_(pa.list_(pa.int64()))),
+        }
+    )
+    pq.write_table(
+        pa.table(cols, schema=SCHEMAS["nwb_files"]), snap / "nwb_files.parquet", compression="zstd"
+    )
+    dsets = pa.table(
+        {
+            "dandiset_id": ds_ids,
+            "name": [f"Dataset {d} about {AREAS[i % len(AREAS)]}" for i, d in enumerate(ds_ids)],
+            "created": pa.nulls(n_dandisets, pa.timestamp("us", tz="UTC")),
+            "modified": pa.nulls(n_dandisets, pa.timestamp("us", tz="UTC")),
+            "embargo_status": ["OPEN"] * n_dandisets,
+            "contact_person": ["X"] * n_dandisets,
+            "draft_version": ["draft"] * n_dandisets,
+            "latest_version": [None] * n_dandisets,
+            "star_count": [0] * n_dandisets,
+            "asset_count": [0] * n_dandisets,
+            "size": [0] * n_dandisets,
+            "versions_indexed": [["draft"]] * n_dandisets,
+        },
+        schema=SCHEMAS["dandisets"],
+    )
+    pq.write_table(dsets, snap / "dandisets.parquet")
+    vcols = {f.name: pa.nulls(n_dandisets, f.type) for f in SCHEMAS["versions"]}
+    for f in SCHEMAS["versions"]:
+        if pa.types.is_list(f.type):
+            vcols[f.name] = pa.array([[]] * n_dandisets, f.type)
+    vcols.update(
+        {
+            "dandiset_id": pa.array(ds_ids),
+            "version": pa.array(["draft"] * n_dandisets),
+            "name": dsets["name"],
+            "description": pa.array(["synthetic"] * n_dandisets),
+            "metadata_json": pa.array(["{}"] * n_dandisets),
+        }
+    )
+    pq.write_table(pa.table(vcols, schema=SCHEMAS["versions"]), snap / "versions.parquet")
+    for name in ("contributors", "crawl_errors"):
+        pq.write_table(SCHEMAS[name].empty_table(), snap / f"{name}.parquet")
+    counts = {name: pq.ParquetFile(snap / f"{name}.parquet").metadata.num_rows for name in SCHEMAS}
+    (root / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": "dandindex-index",
+                "snapshot": "snapshots/bench",
+                "api_url": "http://bench/api",
+                "row_counts": counts,
+                "dandisets": {},
+            }
+        )
+    )
