@@ -136,3 +136,31 @@ def test_every_corrupted_and_crafted_file_ends_and_a_crawl_over_all_finishes(tmp
         f"{len(failed)} error rows ({len(stuck)} given up after 10 s), {elapsed:.0f} s "
         f"({SHARED_NWB})"
     )
+
+
+def test_a_damaged_manifest_is_named_and_read_around(index_dir, tmp_path, server):
+    import json
+    import shutil
+
+    from click.testing import CliRunner
+
+    from dandindex.cli import cli
+
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    good = json.loads((copy / "manifest.json").read_text())
+    want = CliRunner().invoke(cli, ["tables", "--index", str(copy), "--format", "json"]).output
+    for damage in (b'{"snapshot": "snapsh', b"", b'{"snapshot": "snapshots/gone"}', b"[1, 2]"):
+        (copy / "manifest.json").write_bytes(damage)
+        r = CliRunner().invoke(cli, ["tables", "--index", str(copy), "--format", "json"])
+        assert r.exit_code == 0 and "Traceback" not in r.output
+        assert f"{copy / 'manifest.json'} is damaged" in r.stderr
+        assert good["snapshot"] in r.stderr  # the snapshot it reads instead
+        assert r.stdout == want
+    # no complete snapshot left either: a sentence that says what to do
+    shutil.rmtree(copy / good["snapshot"])
+    r = CliRunner().invoke(cli, ["tables", "--index", str(copy)])
+    assert r.exit_code == 1 and "Crawl again: dandindex crawl --index" in r.output
+    # a crawl writes a good manifest again
+    Crawler(CrawlOptions(api_url=server.api_url, index_dir=str(copy))).run()
+    assert Index(copy).notes == []

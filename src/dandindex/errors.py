@@ -28,6 +28,10 @@ class IndexNotFoundError(DandindexError):
     """There is no index at the given path."""
 
 
+class IndexDamagedError(DandindexError):
+    """The index's manifest is damaged and no complete snapshot can stand in for it."""
+
+
 class CrawlError(DandindexError):
     """A crawl could not start or finished with failures."""
 

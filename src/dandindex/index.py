@@ -51,6 +51,8 @@ class Index:
         self.path = resolve_index_dir(path)
         self.store = IndexStore(self.path)
         self.manifest = self.store.manifest()  # raises IndexNotFoundError naming the path
+        #: things a user should know about this index (a damaged manifest read around, ...)
+        self.notes: list[str] = [self.store.damaged] if self.store.damaged else []
         self.con = duckdb.connect(":memory:")
         self._sandbox: duckdb.DuckDBPyConnection | None = None
         self._facets_ready = False
@@ -169,6 +171,7 @@ class Index:
                 k: m.get(k) for k in ("dandindex_version", "dandi_version", "dandischema_version")
             },
             "tables_version": m.get("tables_version"),
+            "notes": self.notes,
         }
 
     def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:

@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dandindex.errors import CrawlError, IndexNotFoundError
+from dandindex.errors import CrawlError, IndexDamagedError, IndexNotFoundError
 from dandindex.fsutil import fsync_dir, now_utc, write_json_atomic
 from dandindex.rowfit import fit_row
 from dandindex.schemas import PART_TABLES, SCHEMAS, TABLES_VERSION
@@ -216,6 +216,7 @@ class IndexStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self.damaged: str | None = None  # what was wrong with manifest.json, if it was
 
     # -- reading ------------------------------------------------------------------
 
@@ -227,14 +228,63 @@ class IndexStore:
         return self.manifest_path.is_file()
 
     def manifest(self) -> dict[str, Any]:
+        """The current manifest. If ``manifest.json`` is damaged (not JSON, or naming no
+        snapshot on disk), the newest complete snapshot's own copy stands in, and `damaged`
+        says what was wrong; with no complete snapshot either, an error says what to do."""
         if not self.exists():
             raise IndexNotFoundError(
                 f"No index at {self.root} (no {MANIFEST}). Build one with "
                 f"`dandindex crawl --index {self.root}` or point --index/DANDINDEX_INDEX at one."
             )
-        with open(self.manifest_path, encoding="utf-8") as f:
-            data: dict[str, Any] = json.load(f)
+        try:
+            return self._read_manifest(self.manifest_path)
+        except (OSError, ValueError) as e:
+            reason = str(e).splitlines()[0][:200]
+        fallback = self._newest_snapshot()
+        if fallback is None:
+            raise IndexDamagedError(
+                f"{self.manifest_path} is damaged ({reason}) and no complete snapshot is on disk "
+                f"to read instead. Crawl again: dandindex crawl --index {self.root}"
+            )
+        self.damaged = (
+            f"{self.manifest_path} is damaged ({reason}); reading the newest complete snapshot "
+            f"on disk, {fallback['snapshot']}. The next crawl writes a new manifest."
+        )
+        return fallback
+
+    def _read_manifest(self, path: Path) -> dict[str, Any]:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or not isinstance(data.get("snapshot"), str):
+            raise ValueError("it names no snapshot")
+        if not (self.root / data["snapshot"]).is_dir() or "/.." in "/" + data["snapshot"]:
+            raise ValueError(f"its snapshot {data['snapshot']!r} is not on disk")
         return data
+
+    def _newest_snapshot(self) -> dict[str, Any] | None:
+        """The manifest of the newest snapshot folder holding every table (its own copy, or
+        one made from its files for a snapshot written before snapshots had copies)."""
+        base = self.root / "snapshots"
+        if not base.is_dir():
+            return None
+        for snap in sorted(base.iterdir(), reverse=True):
+            if snap.name.startswith(".") or not all(
+                (snap / f"{t}.parquet").is_file() for t in ("dandisets", *PART_TABLES)
+            ):
+                continue
+            try:
+                return self._read_manifest(snap / MANIFEST)
+            except (OSError, ValueError):
+                counts = {
+                    f.stem: pq.ParquetFile(str(f)).metadata.num_rows for f in snap.glob("*.parquet")
+                }
+                return {
+                    "format": "dandindex-index",
+                    "snapshot": f"snapshots/{snap.name}",
+                    "row_counts": counts,
+                    "dandisets": {},
+                }
+        return None
 
     def table_path(self, table: str, manifest: dict[str, Any] | None = None) -> Path:
         m = manifest or self.manifest()
@@ -343,9 +393,6 @@ class IndexStore:
             counts[table] = w.rows
         if finalize is not None:  # e.g. derive the search tables (before anyone sees it)
             finalize(tmp)
-        final = snapshots / crawl_id
-        os.rename(tmp, final)
-        fsync_dir(snapshots)
         manifest = {
             **manifest,
             "snapshot": f"snapshots/{crawl_id}",
@@ -355,7 +402,16 @@ class IndexStore:
             },
             "row_counts": counts,
         }
-        previous = self.manifest().get("snapshot") if self.exists() else None
+        write_json_atomic(
+            tmp / MANIFEST, manifest
+        )  # the snapshot's own copy, if the main one breaks
+        final = snapshots / crawl_id
+        os.rename(tmp, final)
+        fsync_dir(snapshots)
+        try:
+            previous = self.manifest().get("snapshot") if self.exists() else None
+        except IndexDamagedError:
+            previous = None
         write_json_atomic(self.manifest_path, manifest)
         self._collect_garbage(keep_snapshots={manifest["snapshot"], previous}, parts=parts)
         return manifest

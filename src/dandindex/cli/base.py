@@ -52,6 +52,16 @@ def params_option(f: F) -> F:
     )(f)
 
 
+def open_index(index_dir: str | None) -> Any:
+    """`dandindex.Index` for a command, its notes (a damaged manifest, ...) on stderr."""
+    from dandindex.index import Index
+
+    idx = Index(index_dir)
+    for note in idx.notes:
+        click.echo(f"Note: {note}", err=True)
+    return idx
+
+
 class BadUsage(click.ClickException):
     """A one-line usage error (exit code 2), without the usage text around it."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
 from dandindex.cli.output import object_tree
 
 
@@ -50,9 +50,7 @@ def plot(
 
     Example: dandindex plot 000003/sub-x/sub-x_ophys.nwb /processing/ophys/DfOverF/DfOverF --stop 1000 --channels 0-4 --out dff.png
     """
-    from dandindex.index import Index
-
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         handle = idx.asset(asset)
     fig = handle.plot(object_path, start=start, stop=stop, columns=_ints(channels))
     fig.savefig(out, bbox_inches="tight")
@@ -67,9 +65,7 @@ def show(asset: str, index_dir: str | None) -> None:
 
     Example: dandindex show 000003/sub-x/sub-x_ecephys.nwb
     """
-    from dandindex.index import Index
-
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         handle = idx.asset(asset)
         s = handle.summary()
     f = s["file"]

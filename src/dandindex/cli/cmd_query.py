@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option, params_option, parse_params
+from dandindex.cli.base import (
+    CONTEXT_SETTINGS,
+    index_option,
+    open_index,
+    params_option,
+    parse_params,
+)
 from dandindex.cli.output import emit, output_options
 
 
@@ -61,7 +67,6 @@ def run_query(
     Example: dandindex query run largest_nwb_files --param top=5 --format table
     """
     from dandindex import queries
-    from dandindex.index import Index
 
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         emit(queries.run(idx, name, parse_params(params)), fmt, limit, out)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
 from dandindex.cli.output import emit, output_options
 from dandindex.query import facets
 
@@ -77,13 +77,12 @@ def search(
 
     Example: dandindex search --species mouse --modality ophys --area VISp --format table
     """
-    from dandindex.index import Index
     from dandindex.query import SearchQuery
 
     if "types" in facet_values:
         facet_values["type"] = facet_values.pop("types")
     query = SearchQuery.from_keywords(text, level=level, limit=limit, **facet_values)
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         result = idx.run_search(query)
         emit(result, fmt, None, out)
         if plot_path:

@@ -7,7 +7,13 @@ import sys
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option, params_option, parse_params
+from dandindex.cli.base import (
+    CONTEXT_SETTINGS,
+    index_option,
+    open_index,
+    params_option,
+    parse_params,
+)
 from dandindex.cli.output import emit, output_options
 
 
@@ -31,10 +37,8 @@ def sql(
 
     Example: dandindex sql "SELECT species, count(*) n FROM assets GROUP BY 1 ORDER BY n DESC"
     """
-    from dandindex.index import Index
-
     text = sys.stdin.read() if query == "-" else query
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         emit(idx.sql(text, parse_params(params)), fmt, limit, out)
 
 
@@ -48,9 +52,7 @@ def tables(index_dir: str | None, fmt: str | None, limit: int | None, out: str |
     """
     import pyarrow as pa
 
-    from dandindex.index import Index
-
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         counts = idx.info()["row_counts"]
         names = idx.tables()
         emit(pa.table({"table": names, "rows": [counts.get(n) for n in names]}), fmt, limit, out)
@@ -69,9 +71,7 @@ def schema(
     """
     import pyarrow as pa
 
-    from dandindex.index import Index
-
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         cols = idx.schema(table)
     emit(
         pa.table(
@@ -94,7 +94,5 @@ def info(index_dir: str | None) -> None:
 
     Example: dandindex info --index ./idx
     """
-    from dandindex.index import Index
-
-    with Index(index_dir) as idx:
+    with open_index(index_dir) as idx:
         click.echo(json.dumps(idx.info(), indent=1, default=str))

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dandindex.crawl import rows as R
-from dandindex.errors import CrawlError
+from dandindex.errors import CrawlError, IndexDamagedError
 from dandindex.facets import write_facets_in_subprocess
 from dandindex.fsutil import now_utc
 from dandindex.schemas import TABLES_VERSION
@@ -274,7 +274,10 @@ class Crawler:
             raise CrawlError(
                 f"Listing dandisets on {self.api_url} failed: {_scrub(str(e), self.opts.api_key)}"
             ) from None
-        previous = self.store.manifest() if self.store.exists() else {}
+        try:
+            previous = self.store.manifest() if self.store.exists() else {}
+        except IndexDamagedError:  # nothing to build on: crawl everything, write a new manifest
+            previous = {}
         prev_ds: dict[str, Any] = (
             previous.get("dandisets", {}) if previous.get("api_url") == self.api_url else {}
         )
