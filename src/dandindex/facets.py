@@ -1,9 +1,11 @@
 """The search tables every snapshot carries, derived from its Parquet files.
 
 - ``location_map``: every distinct location string (NWB locations, asset and version
-  ``anatomy``) → its Allen structure acronym and the acronyms above it (or nothing);
+  ``anatomy``) → each Allen structure it names (a row each; one row with none), with the
+  acronyms above it, whether it is a placeholder, and the hemisphere it gives;
 - ``asset_types``: per asset, its NWB types with their ancestors, and its sampling rates;
-- ``asset_areas``: (asset, source, raw location, acronym, ancestors, count);
+- ``asset_areas``: (asset, source, raw location, acronym, ancestors, placeholder, count):
+  placeholders and unmapped strings too (no acronym), so they stay searchable as text;
 - ``asset_facets``: one row per asset with its species id, modalities, NWB types (with
   ancestors), area acronyms (with ancestors), raw areas, counts, rates and searchable text;
 - ``facet_values``: (kind, value or number, row): the lookup table searches intersect.
@@ -33,7 +35,14 @@ from dandindex.schemas import SCHEMAS, create_table_view
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import modalities_expr
 
-FACET_TABLES = ("location_map", "asset_types", "asset_areas", "asset_facets", "facet_values")
+FACET_TABLES = (
+    "location_map",
+    "species_map",
+    "asset_types",
+    "asset_areas",
+    "asset_facets",
+    "facet_values",
+)
 FACET_KINDS = ("area", "electrodes", "modality", "rate", "size", "species", "type", "units")
 SLICE_ROWS = 100_000
 ROW_GROUP = 65536
@@ -59,7 +68,7 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         for name in SCHEMAS:
             create_table_view(con, name, snapshot / f"{name}.parquet")
         _small_tables(con)
-        for t in ("location_map", "asset_types", "asset_areas"):
+        for t in ("location_map", "species_map", "asset_types", "asset_areas"):
             _copy(con, f"SELECT * FROM {t}", snapshot / f"{t}.parquet")
         con.execute(f"CREATE TABLE areas AS {_AREAS}")
         pieces = []
@@ -94,6 +103,48 @@ def derive_facets(con: Any) -> None:
 # -- the pieces -------------------------------------------------------------------------
 
 
+def held_species(con: Any) -> list[Any]:
+    """The species an index's metadata holds (`HeldSpecies`), from its assets and versions."""
+    from dandindex.vocab.species import HeldSpecies
+
+    rows = con.sql(
+        """
+        SELECT species_id, species, count(*) FROM assets WHERE species_id IS NOT NULL GROUP BY 1, 2
+        UNION ALL
+        SELECT unnest(species_id), NULL, 0 FROM versions
+        """
+    ).fetchall()
+    return [HeldSpecies(uri, name, int(n)) for uri, name, n in rows]
+
+
+def _species_map(con: Any) -> None:
+    """species_map: every species string (assets', versions', NWB files') → its taxon URI
+    (null if none resolves) and one canonical name per taxon."""
+    from dandindex.errors import DandindexError
+    from dandindex.vocab.species import canonical_name, resolve_species
+
+    held = held_species(con)
+    raw = con.sql(
+        """
+        SELECT DISTINCT species FROM assets WHERE species IS NOT NULL
+        UNION SELECT DISTINCT unnest(species) FROM versions
+        UNION SELECT DISTINCT species FROM nwb_files WHERE species IS NOT NULL
+        """
+    ).fetchall()
+    rows = []
+    for (text,) in sorted(raw, key=lambda r: str(r[0])):
+        try:
+            uri: str | None = resolve_species(text, held)
+        except DandindexError:
+            uri = None
+        rows.append(
+            {"raw": text, "species_id": uri, "name": canonical_name(uri, held) if uri else None}
+        )
+    schema = pa.schema([("raw", pa.string()), ("species_id", pa.string()), ("name", pa.string())])
+    con.register("_species_map_rows", pa.Table.from_pylist(rows, schema=schema))
+    con.execute("CREATE TABLE species_map AS SELECT * FROM _species_map_rows ORDER BY raw")
+
+
 def _small_tables(con: Any) -> None:
     """location_map, asset_types and asset_areas (bounded by the number of distinct location
     strings, NWB assets and location rows; DuckDB spills them to disk when it must)."""
@@ -108,25 +159,31 @@ def _small_tables(con: Any) -> None:
     for (text,) in sorted(raw, key=lambda r: str(r[0])):
         if text is None:
             continue
-        s = A.match(text)
-        rows.append(
-            {
-                "raw": text,
-                "dropped": A.is_dropped(text),
-                "acronym": s.acronym if s else None,
-                "ancestors": A.ancestors(s) if s else [],
-            }
-        )
+        parsed = A.parse_location(text)
+        for s in parsed.areas or (None,):  # a row per structure named (one row if none)
+            rows.append(
+                {
+                    "raw": text,
+                    "dropped": parsed.placeholder,
+                    "acronym": s.acronym if s else None,
+                    "ancestors": A.ancestors(s) if s else [],
+                    "hemisphere": parsed.hemisphere,
+                }
+            )
     schema = pa.schema(
         [
             ("raw", pa.string()),
             ("dropped", pa.bool_()),
             ("acronym", pa.string()),
             ("ancestors", pa.list_(pa.string())),
+            ("hemisphere", pa.string()),
         ]
     )
     con.register("_location_map_rows", pa.Table.from_pylist(rows, schema=schema))
-    con.execute("CREATE TABLE location_map AS SELECT * FROM _location_map_rows ORDER BY raw")
+    con.execute(
+        "CREATE TABLE location_map AS SELECT * FROM _location_map_rows ORDER BY raw, acronym"
+    )
+    _species_map(con)
     con.execute(
         """
         CREATE TABLE asset_types AS
@@ -139,14 +196,15 @@ def _small_tables(con: Any) -> None:
     con.execute(
         """
         CREATE TABLE asset_areas AS
-        SELECT l.asset_id, l.source, m.raw, m.acronym, m.ancestors, sum(l.count) AS count
+        SELECT l.asset_id, l.source, m.raw, m.acronym, m.ancestors, m.dropped AS placeholder,
+               sum(l.count) AS count
         FROM nwb_locations l JOIN location_map m ON m.raw = l.location
-        WHERE NOT m.dropped GROUP BY ALL
+        GROUP BY ALL
         UNION ALL
-        SELECT a.asset_id, 'anatomy', m.raw, m.acronym, m.ancestors, 1
+        SELECT a.asset_id, 'anatomy', m.raw, m.acronym, m.ancestors, m.dropped, 1
         FROM (SELECT DISTINCT asset_id, unnest(anatomy) AS raw FROM assets) a
-        JOIN location_map m ON m.raw = a.raw WHERE NOT m.dropped
-        ORDER BY asset_id, source, raw
+        JOIN location_map m ON m.raw = a.raw
+        ORDER BY asset_id, source, raw, acronym
         """
     )
 
@@ -177,7 +235,9 @@ def _asset_facets_sql(ranged: bool, offset: int) -> str:
         t AS (SELECT * FROM asset_types WHERE asset_id IN (SELECT asset_id FROM ids)),
         ar AS (SELECT * FROM {areas} WHERE asset_id IN (SELECT asset_id FROM ids)),
         n AS (
-            SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url FROM nwb_files
+            SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url,
+                   species AS nwb_species
+            FROM nwb_files
             WHERE asset_id IN (SELECT asset_id FROM ids)
         ),
         d AS (
@@ -186,7 +246,9 @@ def _asset_facets_sql(ranged: bool, offset: int) -> str:
             FROM versions {slice_}
         )
         SELECT {int(offset)} + row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
-               a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.species, a.species_id,
+               a.asset_id, a.dandiset_id, a.version, a.path, a.size,
+               coalesce(a.species, n.nwb_species) AS species,
+               coalesce(a.species_id, sm.species_id) AS species_id,
                a.api_url, a.encoding_format, a.sha256, a.s3_url, a.blob_id,
                list_sort({modalities_expr()}) AS modalities,
                coalesce(t.types, []) AS types,
@@ -200,6 +262,7 @@ def _asset_facets_sql(ranged: bool, offset: int) -> str:
         LEFT JOIN t USING (asset_id)
         LEFT JOIN ar USING (asset_id)
         LEFT JOIN n USING (asset_id)
+        LEFT JOIN species_map sm ON a.species_id IS NULL AND sm.raw = n.nwb_species
         LEFT JOIN d ON d.dandiset_id = a.dandiset_id AND d.version = a.version
         ORDER BY row
     """

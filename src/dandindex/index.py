@@ -24,13 +24,14 @@ import duckdb
 import pyarrow as pa
 
 from dandindex.errors import DandindexError, QueryError, hint
-from dandindex.facets import FACET_TABLES, derive_facets
+from dandindex.facets import FACET_TABLES, derive_facets, held_species
 from dandindex.handles import AssetHandle
 from dandindex.query import SearchQuery
 from dandindex.results import AssetSet, DandisetSet, Result
 from dandindex.schemas import TABLES, create_table_view, describe
 from dandindex.search import HANDLE_COLUMNS, SearchVocab, build_search
 from dandindex.store import IndexStore, resolve_index_dir
+from dandindex.vocab.species import HeldSpecies
 
 __all__ = ["Index", "QueryError"]
 
@@ -41,7 +42,12 @@ _ONLY_TABLES = (
     + ", and the search tables."
 )
 #: columns the facet tables of this version have (older snapshots' are derived again)
-_FACET_COLUMNS = {"asset_facets": {"sha256", "s3_url", "blob_id", "metadata_ranges", "read_url"}}
+_FACET_COLUMNS = {
+    "asset_facets": {"sha256", "s3_url", "blob_id", "metadata_ranges", "read_url"},
+    "location_map": {"hemisphere"},
+    "species_map": {"species_id", "name"},
+    "asset_areas": {"placeholder"},
+}
 
 
 class Index:
@@ -171,8 +177,60 @@ class Index:
                 k: m.get(k) for k in ("dandindex_version", "dandi_version", "dandischema_version")
             },
             "tables_version": m.get("tables_version"),
+            "nwb_area_coverage": self.area_coverage(),
             "notes": self.notes,
         }
+
+    def area_coverage(self) -> dict[str, Any]:
+        """How many summarised NWB files name a brain area the atlas knows."""
+        self._ensure_facets()
+        row = self.con.execute(
+            """
+            SELECT (SELECT count(*) FROM nwb_files WHERE error IS NULL),
+                   (SELECT count(DISTINCT asset_id) FROM nwb_locations),
+                   (SELECT count(DISTINCT asset_id) FROM asset_areas
+                    WHERE acronym IS NOT NULL AND source <> 'anatomy')
+            """
+        ).fetchone()
+        files, located, mapped = row if row is not None else (0, 0, 0)
+        return {
+            "nwb_files": files,
+            "with_locations": located,
+            "with_mapped_area": mapped,
+            "share_mapped": round(mapped / files, 4) if files else None,
+        }
+
+    def areas(self, *, unmapped: bool = False) -> Result:
+        """Every location string of the index (NWB locations, ``anatomy``) with the structures
+        it maps to and the files and dandisets that use it, most used first; `unmapped`: only
+        the strings that are neither an area the atlas knows nor a placeholder."""
+        self._ensure_facets()
+        where = "WHERE len(m.areas) = 0 AND NOT m.placeholder" if unmapped else ""
+        return self._query(
+            f"""
+            WITH uses AS (
+                SELECT l.location AS raw, l.asset_id, n.dandiset_id
+                FROM nwb_locations l LEFT JOIN nwb_files n USING (asset_id)
+                UNION ALL SELECT unnest(anatomy), asset_id, dandiset_id FROM assets
+                UNION ALL SELECT unnest(anatomy), NULL, dandiset_id FROM versions
+            ),
+            per AS (
+                SELECT raw, count(DISTINCT asset_id) AS files,
+                       count(DISTINCT dandiset_id) AS dandisets
+                FROM uses GROUP BY raw
+            ),
+            m AS (
+                SELECT raw, bool_or(dropped) AS placeholder, any_value(hemisphere) AS hemisphere,
+                       coalesce(list_sort(list_distinct(
+                           list(acronym) FILTER (acronym IS NOT NULL))), []) AS areas
+                FROM location_map GROUP BY raw
+            )
+            SELECT m.raw AS location, m.areas, m.hemisphere, m.placeholder,
+                   per.files, per.dandisets
+            FROM m JOIN per USING (raw) {where}
+            ORDER BY per.files DESC, per.dandisets DESC, location
+            """
+        )
 
     def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:
         rel = self.con.sql(query, params=params or None)
@@ -224,11 +282,14 @@ class Index:
                 return [
                     r[0]
                     for r in self.con.sql(
-                        "SELECT DISTINCT raw FROM location_map WHERE NOT dropped"
+                        "SELECT DISTINCT raw FROM location_map"
                     ).fetchall()
                 ]
 
-            self._vocab = SearchVocab(known_types=types, raw_areas=raw_areas)
+            def species() -> list[HeldSpecies]:
+                return held_species(self.con)
+
+            self._vocab = SearchVocab(known_types=types, raw_areas=raw_areas, species=species)
         return self._vocab
 
     def _ensure_facets(self) -> None:

@@ -17,7 +17,7 @@ from dandindex.errors import UsageError, closest
 from dandindex.query import SearchQuery
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import resolve_modality
-from dandindex.vocab.species import resolve_species
+from dandindex.vocab.species import HeldSpecies, resolve_species
 
 #: asset-level result columns (what `dandindex search` prints), then what handles need
 ASSET_COLUMNS = (
@@ -49,6 +49,7 @@ class SearchVocab:
 
     known_types: frozenset[str] = frozenset()
     raw_areas: Callable[[], list[str]] = field(default=lambda: [])  # location strings, lazily
+    species: Callable[[], list[HeldSpecies]] = field(default=lambda: [])  # held, lazily
 
 
 def build_search(
@@ -65,7 +66,8 @@ def build_search(
         params["modalities"] = [resolve_modality(m) for m in query.modality]
         lookups.append("kind = 'modality' AND list_contains($modalities, value)")
     if query.species:
-        params["species"] = [resolve_species(s) for s in query.species]
+        held = vocab.species()
+        params["species"] = [resolve_species(s, held) for s in query.species]
         lookups.append("kind = 'species' AND list_contains($species, value)")
     if query.area:
         _areas(query.area, vocab, where, params, lookups)
@@ -105,11 +107,16 @@ def build_search(
         sql = f"""
             SELECT f.dandiset_id, any_value(d.name) AS name, count(DISTINCT f.asset_id) AS assets,
                    CAST(sum(f.size) AS BIGINT) AS size,
-                   list_distinct(list(f.species) FILTER (f.species IS NOT NULL)) AS species,
-                   list_distinct(flatten(list(f.modalities))) AS modalities,
-                   list_distinct(flatten(list(f.areas))) AS areas,
+                   list_sort(list_distinct(list(coalesce(sn.name, sr.name, f.species))
+                       FILTER (f.species IS NOT NULL))) AS species,
+                   list_sort(list_distinct(flatten(list(f.modalities)))) AS modalities,
+                   list_sort(list_distinct(flatten(list(f.areas)))) AS areas,
                    any_value(d.latest_version) AS latest_version
-            FROM asset_facets f LEFT JOIN dandisets d USING (dandiset_id) {clause}
+            FROM asset_facets f LEFT JOIN dandisets d USING (dandiset_id)
+            LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
+                ON sn.species_id = f.species_id
+            LEFT JOIN species_map sr ON f.species_id IS NULL AND sr.raw = f.species
+            {clause}
             GROUP BY f.dandiset_id ORDER BY f.dandiset_id
         """
     if fetch is not None:
@@ -127,9 +134,9 @@ def _areas(
     acronyms, raws = [], []
     known_raw: list[str] | None = None
     for term in terms:
-        s = A.resolve_area(term)
-        if s is not None:
-            acronyms.append(s.acronym)
+        found = A.resolve_areas(term)
+        if found:
+            acronyms += [s.acronym for s in found]
             continue
         known_raw = known_raw if known_raw is not None else vocab.raw_areas()
         needle = term.strip().lower()

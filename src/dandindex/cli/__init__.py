@@ -9,6 +9,7 @@ import click
 
 from dandindex._version import __version__
 from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
+from dandindex.cli.cmd_areas import areas
 from dandindex.cli.cmd_crawl import crawl
 from dandindex.cli.cmd_plot import plot, show
 from dandindex.cli.cmd_query import query
@@ -34,7 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(crawl)
 cli.add_command(serve_archive)
 cli.add_command(summarize)
-for _cmd in (sql, tables, schema, info, query, search, plot, show):
+for _cmd in (sql, tables, schema, info, query, search, areas, plot, show):
     cli.add_command(_cmd)
 
 

@@ -4,6 +4,7 @@ WITH per_file AS (
     SELECT coalesce(acronym, raw) AS area, asset_id,
            sum(count) FILTER (source = 'electrodes') AS electrodes
     FROM asset_areas
+    WHERE NOT placeholder
     GROUP BY 1, 2
 )
 SELECT p.area, count(*) AS files, sum(f.n_units) AS units, sum(p.electrodes) AS electrodes

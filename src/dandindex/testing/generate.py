@@ -341,10 +341,17 @@ def attachments_from(files: Mapping[str, Path]) -> list[NWBAttachment]:
 
 
 def archive_of_files(
-    root: str | Path, files: Mapping[str, Path], *, dandiset_id: str = "000001", seed: int = 0
+    root: str | Path,
+    files: Mapping[str, Path],
+    *,
+    dandiset_id: str = "000001",
+    seed: int = 0,
+    species: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Path]:
     """A one-dandiset archive whose NWB assets are exactly `files` (``{name: path}``), each
-    served as its blob with its true size and sha256; returns ``{asset_id: path}``."""
+    served as its blob with its true size and sha256; returns ``{asset_id: path}``.
+    `species`: ``{name: (NCBI taxon id, species name as stored)}`` for some files (others:
+    mouse)."""
     root = Path(root)
     folder = root / "dandisets" / dandiset_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -368,6 +375,13 @@ def archive_of_files(
                 embargoed=False,
                 sha256=sha,
             )
+            if species and name in species:
+                taxon, stored = species[name]
+                item["metadata"]["wasAttributedTo"][0]["species"] = {
+                    "identifier": f"http://purl.obolibrary.org/obo/NCBITaxon_{taxon}",
+                    "name": stored,
+                    "schemaKey": "SpeciesType",
+                }
             blobs[blob] = str(Path(path).resolve())
             out[item["asset_id"]] = Path(path)
             summary.add(item)

@@ -20,7 +20,13 @@ N_UNITS = 8  # sorted units of the ecephys file; unit u sits on electrode u % N_
 N_ROIS = 12  # ROIs of the ophys file
 
 
-def _base(identifier: str, description: str, subject_id: str, **extra: Any) -> Any:
+def _base(
+    identifier: str,
+    description: str,
+    subject_id: str,
+    species: str = "Mus musculus",
+    **extra: Any,
+) -> Any:
     from pynwb import NWBFile
     from pynwb.file import Subject
 
@@ -34,7 +40,7 @@ def _base(identifier: str, description: str, subject_id: str, **extra: Any) -> A
         keywords=["synthetic", "dandindex"],
         subject=Subject(
             subject_id=subject_id,
-            species="Mus musculus",
+            species=species,
             sex="M",
             age="P90D",
             genotype="wild type",
@@ -310,6 +316,45 @@ def _add_pose(nwb: Any, module: Any, n: int, rng: Any) -> None:
             skeleton=skeleton,
         )
     )
+
+
+def write_located(
+    path: str | Path,
+    locations: list[str],
+    *,
+    species: str = "Mus musculus",
+    subject_id: str = "located01",
+    imaging_location: str | None = None,
+) -> Path:
+    """A small file whose electrodes sit at `locations` (as written, one group per distinct
+    string) and, with `imaging_location`, an imaging plane there: location strings as labs
+    write them, for search tests."""
+    nwb = _base(
+        f"located-{subject_id}", "location strings as labs write them", subject_id, species
+    )
+    device = nwb.create_device(name="probe", description="probe")
+    groups = {}
+    for i, loc in enumerate(dict.fromkeys(locations)):
+        groups[loc] = nwb.create_electrode_group(
+            name=f"group{i}", description="a group", location=loc, device=device
+        )
+    for loc in locations:
+        nwb.add_electrode(group=groups[loc], location=loc)
+    if imaging_location is not None:
+        from pynwb.ophys import OpticalChannel
+
+        channel = OpticalChannel(name="green", description="green", emission_lambda=510.0)
+        nwb.create_imaging_plane(
+            name="ImagingPlane",
+            optical_channel=channel,
+            imaging_rate=30.0,
+            description="a plane",
+            device=device,
+            excitation_lambda=920.0,
+            indicator="GCaMP6f",
+            location=imaging_location,
+        )
+    return _write(nwb, Path(path))
 
 
 WRITERS = {

@@ -1,17 +1,21 @@
-"""Species by NCBI taxon, from the species table dandi-cli ships (`dandi.metadata`).
+"""Species by NCBI taxon: from the species table dandi-cli ships and from the data itself.
 
-Common names, Latin names, taxon ids, CURIEs and URIs all resolve to NCBITaxon URIs; search
-matches on the taxon id, since names differ across schema versions ("House mouse" vs
-"Mus musculus - House mouse").
+A search term resolves against the union of dandi-cli's table (`dandi.metadata`) and every
+species an index holds (asset and dandiset metadata names such as ``Latin name - Common
+names``, NWB ``subject.species`` strings, NCBI taxon URIs): the Latin name, each common name
+(singular or plural), any case, the taxon id, the CURIE or the URI. Search matches on the
+taxon URI, since names differ across schema versions ("House mouse" vs "Mus musculus - House
+mouse"); `canonical_name` gives one name per taxon for counts and displays.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dandindex.errors import DandindexError, closest
+from dandindex.errors import UsageError, closest
 from dandindex.vocab.taxon import normalize_taxon
 
 
@@ -20,11 +24,64 @@ class Species:
     uri: str
     name: str
     names: tuple[str, ...]  # every lower-cased name that identifies it
-    prefix: str | None
+    prefix: str | None = None
+    count: int = 0  # assets with it, in the index it came from (0: from dandi-cli's table)
+
+
+@dataclass(frozen=True)
+class HeldSpecies:
+    """A species an index holds: its taxon URI, a name as stored, how many assets."""
+
+    uri: str
+    name: str | None
+    count: int = 0
+
+
+def plural(word: str) -> str:
+    irregular = {"mouse": "mice", "fish": "fish", "human": "humans", "sheep": "sheep"}
+    if word in irregular:
+        return irregular[word]
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def singular(word: str) -> str:
+    irregular = {"mice": "mouse", "humans": "human", "people": "human"}
+    if word in irregular:
+        return irregular[word]
+    for suffix, repl in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("s", "")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def names_of(name: str) -> set[str]:
+    """Every lower-cased name a stored species name gives: the whole, the Latin name, each
+    common name, and the last word of a common name in the plural ("fruit flies")."""
+    low = name.strip().lower()
+    if not low:
+        return set()
+    out = {low}
+    parts = [p.strip() for p in low.split(" - ")]
+    out.update(p for p in parts if p)
+    for common in parts[1:]:
+        for c in common.split(","):
+            c = c.strip()
+            if c:
+                out.add(c)
+                out.add(plural(c))
+                words = c.split()
+                if len(words) > 1:
+                    out.add(" ".join(words[:-1] + [plural(words[-1])]))
+    return out
 
 
 @functools.lru_cache(maxsize=1)
 def known_species() -> tuple[Species, ...]:
+    """dandi-cli's species table."""
     from dandi.metadata import util
 
     out = []
@@ -34,29 +91,82 @@ def known_species() -> tuple[Species, ...]:
         else:  # older dandi: (common_names, prefix, uri, name)
             commons, prefix, uri, name = rec
             commons = tuple(commons)
-        parts = [p.strip().lower() for p in name.split(" - ")]
+        names = names_of(name) | {c.lower() for c in commons} | {plural(c.lower()) for c in commons}
+        out.append(Species(normalize_taxon(uri) or uri, name, tuple(sorted(names)), prefix))
+    return tuple(out)
+
+
+def vocabulary(held: Iterable[HeldSpecies] = ()) -> tuple[Species, ...]:
+    """dandi-cli's species and the ones an index holds, one entry per taxon."""
+    by_uri: dict[str, Species] = {s.uri: s for s in known_species()}
+    counts: dict[str, int] = {}
+    extra: dict[str, set[str]] = {}
+    first_name: dict[str, str] = {}
+    for h in held:
+        uri = normalize_taxon(h.uri) or h.uri
+        counts[uri] = counts.get(uri, 0) + h.count
+        if h.name:
+            extra.setdefault(uri, set()).update(names_of(h.name))
+            first_name.setdefault(uri, h.name)
+    out = []
+    for uri in sorted(set(by_uri) | set(extra) | set(counts)):
+        base = by_uri.get(uri)
+        names = set(base.names if base else ()) | extra.get(uri, set())
+        name = base.name if base else first_name.get(uri, uri.rsplit("_", 1)[-1])
         out.append(
             Species(
-                normalize_taxon(uri) or uri, name, tuple({name.lower(), *parts, *commons}), prefix
+                uri, name, tuple(sorted(names)), base.prefix if base else None, counts.get(uri, 0)
             )
         )
     return tuple(out)
 
 
-def resolve_species(term: str) -> str:
-    """One user term ("mouse", "Mus musculus", "10090", "NCBITaxon_10090", a URI) → taxon URI."""
+def canonical_name(uri: str, held: Iterable[HeldSpecies] = ()) -> str:
+    """One display name per taxon: dandi-cli's, else the longest name the data uses."""
+    for s in known_species():
+        if s.uri == uri:
+            return s.name
+    names = [h.name for h in held if h.name and (normalize_taxon(h.uri) or h.uri) == uri]
+    return max(names, key=lambda n: (len(n), n)) if names else uri.rsplit("/", 1)[-1]
+
+
+def resolve_species(term: str, held: Sequence[HeldSpecies] = ()) -> str:
+    """One user term ("mouse", "mice", "Mus musculus", "10090", "NCBITaxon_10090", a URI, a
+    name only the index's data uses) → its taxon URI."""
     text = term.strip()
     if re.fullmatch(r"\d+", text) or re.search(r"NCBITaxon[_:]\d+|taxonomy[:/]\d+", text, re.I):
         uri = normalize_taxon(text)
         if uri:
             return uri
-    low = text.lower()
-    for sp in known_species():
-        if low in sp.names:
-            return sp.uri
-    for sp in known_species():
+    vocab = vocabulary(held)
+    low = re.sub(r"\s+", " ", text.lower())
+    for candidate in (
+        low,
+        singular(low),
+        " ".join(low.split()[:-1] + [singular(low.split()[-1])]) if low else low,
+    ):
+        for sp in vocab:
+            if candidate in sp.names:
+                return sp.uri
+    for sp in vocab:
         if sp.prefix and low.startswith(sp.prefix):
             return sp.uri
-    names = sorted({n for sp in known_species() for n in sp.names})
-    hint = ", ".join(closest(low, names)) or "mouse, human, rat, 10090, NCBITaxon_9606"
-    raise DandindexError(f"Unknown species {term!r}. Closest known: {hint}.")
+    raise UsageError(f"Unknown species {term!r}.{_suggestion(low, vocab, held)}")
+
+
+def _suggestion(low: str, vocab: tuple[Species, ...], held: Sequence[HeldSpecies]) -> str:
+    in_index = [s for s in vocab if s.count]
+    pool = in_index or list(vocab)
+    by_name = {n: s for s in pool for n in s.names}
+    near = closest(low, by_name, n=8)
+    seen: list[Species] = []
+    for n in near:
+        if by_name[n] not in seen:
+            seen.append(by_name[n])
+    if not seen:
+        seen = sorted(pool, key=lambda s: -s.count)[:5]
+    if not seen:
+        return " Try mouse, human, rat, 10090 or NCBITaxon_9606."
+    where = " in this index" if in_index else ""
+    shown = ", ".join(f"{s.name} ({s.count:,} assets)" if s.count else s.name for s in seen[:5])
+    return f" Closest species{where}: {shown}."
