@@ -64,6 +64,7 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"SET temp_directory = '{_q(str(work))}'")
         for name in SCHEMAS:
             create_table_view(con, name, snapshot / f"{name}.parquet")

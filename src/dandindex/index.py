@@ -280,10 +280,7 @@ class Index:
 
             def raw_areas() -> list[str]:
                 return [
-                    r[0]
-                    for r in self.con.sql(
-                        "SELECT DISTINCT raw FROM location_map"
-                    ).fetchall()
+                    r[0] for r in self.con.sql("SELECT DISTINCT raw FROM location_map").fetchall()
                 ]
 
             def species() -> list[HeldSpecies]:

@@ -329,9 +329,7 @@ def write_located(
     """A small file whose electrodes sit at `locations` (as written, one group per distinct
     string) and, with `imaging_location`, an imaging plane there: location strings as labs
     write them, for search tests."""
-    nwb = _base(
-        f"located-{subject_id}", "location strings as labs write them", subject_id, species
-    )
+    nwb = _base(f"located-{subject_id}", "location strings as labs write them", subject_id, species)
     device = nwb.create_device(name="probe", description="probe")
     groups = {}
     for i, loc in enumerate(dict.fromkeys(locations)):
