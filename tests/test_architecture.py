@@ -133,6 +133,7 @@ LAYERS = [
         "dandindex.schemas",
         "dandindex.query",
         "dandindex.rowfit",
+        "dandindex.instances",
     },
     {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},

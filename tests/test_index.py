@@ -114,7 +114,7 @@ def test_limit_says_so_on_stderr_and_stdin_and_params(index_dir):
         ],
     )
     assert r.exit_code == 0
-    assert "showing the first 2 rows" in r.stderr
+    assert "Showing the first 2 rows; more matched: raise --limit." in r.stderr
     assert len(json.loads(r.stdout)) == 2
     r = CliRunner().invoke(
         cli,

@@ -191,7 +191,7 @@ class Index:
                    (SELECT count(DISTINCT asset_id) FROM asset_areas
                     WHERE acronym IS NOT NULL AND source <> 'anatomy')
             """
-        ).fetchone()
+        ).fetchall()[0]
         files, located, mapped = row if row is not None else (0, 0, 0)
         return {
             "nwb_files": files,
@@ -256,18 +256,107 @@ class Index:
         return self.run_search(SearchQuery.from_keywords(text, **keywords))
 
     def run_search(self, query: SearchQuery) -> Result:
-        """Run a `SearchQuery` (see `search`)."""
+        """Run a `SearchQuery` (see `search`). A result cut by the query's limit knows how
+        many matched (`total`); an empty one says why it may be empty (`notes`)."""
         self._ensure_facets()
         limit = query.limit
         fetch = None if limit is None else limit + 1  # one more: to tell if it was cut
         sql, params = build_search(query, self.vocab(), fetch=fetch)
         table = self._run(sql, params)
         truncated = limit is not None and table.num_rows > limit
+        total = None
         if truncated:
             table = table.slice(0, limit)
+            count_sql, count_params = build_search(query, self.vocab())
+            row = self.con.execute(f"SELECT count(*) FROM ({count_sql})", count_params).fetchall()[
+                0
+            ]
+            total = int(row[0]) if row else None
+        table = self._with_links(table, query.level)
+        result: Result
         if query.level == "dandiset":
-            return DandisetSet(table, truncated=truncated, source=self)
-        return AssetSet(table, truncated=truncated, source=self, hidden=HANDLE_COLUMNS)
+            result = DandisetSet(table, truncated=truncated, total=total, source=self)
+        else:
+            result = AssetSet(
+                table, truncated=truncated, total=total, source=self, hidden=HANDLE_COLUMNS
+            )
+        if table.num_rows == 0:
+            result.notes = self.explain(query)
+        return result
+
+    def _with_links(self, table: pa.Table, level: str) -> pa.Table:
+        """The identifiers users already know: ``dandi://`` URLs (what ``dandi download``
+        takes) for assets, the archive's web page for both levels."""
+        from dandindex.instances import dandi_url, web_url
+
+        api = self.manifest.get("api_url") or ""
+        rows = table.select(
+            [
+                c
+                for c in ("dandiset_id", "version", "path", "latest_version")
+                if c in table.column_names
+            ]
+        ).to_pylist()
+        if level == "dandiset":
+            web = [web_url(api, r["dandiset_id"], r.get("latest_version") or "draft") for r in rows]
+            return table.append_column("web_url", pa.array(web, pa.string()))
+        urls = [dandi_url(api, r["dandiset_id"], r["version"], r["path"]) for r in rows]
+        web = [web_url(api, r["dandiset_id"], r["version"]) for r in rows]
+        table = table.append_column("dandi_url", pa.array(urls, pa.string()))
+        return table.append_column("web_url", pa.array(web, pa.string()))
+
+    def explain(self, query: SearchQuery) -> list[str]:
+        """Sentences on why `query` may match nothing: a dandiset id that is not one or not in
+        this index, a range whose min is above its max, an NWB facet on an index without NWB
+        summaries; else what each facet alone matches."""
+        import dataclasses
+        import re as _re
+
+        from dandindex.query import facets
+
+        notes: list[str] = []
+        held = {r[0] for r in self.con.execute("SELECT dandiset_id FROM dandisets").fetchall()}
+        for d in query.dandiset:
+            ident = d.zfill(6) if d.isdigit() else d
+            if not _re.fullmatch(r"\d{6}", ident):
+                notes.append(f"{d!r} is not a dandiset id (six digits, e.g. 000003).")
+            elif ident not in held:
+                some = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "")
+                notes.append(
+                    f"Dandiset {ident} is not in this index (it holds {len(held):,}: {some})."
+                )
+        for name, facet in facets():
+            r = getattr(query, name)
+            if facet.kind == "range" and r.contradictory:
+                notes.append(
+                    f"{facet.flags[0]} {r.min:g} is above {facet.flags[1]} {r.max:g}: "
+                    "nothing can match."
+                )
+        nwb = query.nwb_facets()
+        if nwb and not self.con.execute("SELECT count(*) FROM nwb_files").fetchall()[0][0]:
+            flags = ", ".join(
+                f"--{n}" if f.kind == "terms" else "/".join(f.flags)
+                for n, f in facets()
+                if n in nwb
+            )
+            notes.append(
+                f"This index has no NWB summaries (it was crawled without --nwb), and {flags} "
+                f"need them. Add them with: dandindex crawl --nwb --index {self.path}"
+            )
+        given = query.given() + (["text"] if query.text else [])
+        if not notes and len(given) > 1:
+            alone = []
+            for name in given:
+                one = dataclasses.replace(
+                    SearchQuery(level=query.level), **{name: getattr(query, name)}
+                )
+                sql, params = build_search(one, self.vocab())
+                n = self.con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
+                alone.append(f"{one.describe()}: {n:,}")
+            notes.append(
+                "Nothing matches all of these together; alone they match " + "; ".join(alone) + "."
+            )
+        return notes
 
     def vocab(self) -> SearchVocab:
         """What searches need to know about this index (its types, its location strings)."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dandindex.errors import DandindexError, closest
+from dandindex.errors import DandindexError, UsageError, hint
 
 _PARAM_RX = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -77,9 +77,9 @@ def load() -> dict[str, NamedQuery]:
 def get(name: str) -> NamedQuery:
     queries = load()
     if name not in queries:
-        hint = ", ".join(closest(name, queries)) or ", ".join(sorted(queries))
-        raise DandindexError(
-            f"No named query {name!r}. Closest: {hint}. See `dandindex query list`."
+        raise UsageError(
+            f"No named query {name!r}.{hint(name, queries)} See `dandindex query list` for all "
+            f"{len(queries)}."
         )
     return queries[name]
 

@@ -40,6 +40,7 @@ class Result:
     truncated: bool = False
     total: int | None = None
     source: ResultSource | None = field(default=None, repr=False, compare=False)
+    notes: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def to_arrow(self) -> pa.Table:
         return self.table

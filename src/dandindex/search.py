@@ -170,5 +170,10 @@ def _resolve_type(term: str, known: frozenset[str]) -> str:
         return term
     if term.lower() in lowered:
         return lowered[term.lower()]
-    near = ", ".join(closest(term, sorted(known))) or ", ".join(sorted(known)[:8])
-    raise UsageError(f"Unknown neurodata type {term!r} in this index. Closest: {near}.")
+    if not known:
+        raise UsageError(
+            f"No neurodata type {term!r} here: this index has no NWB summaries (it was crawled "
+            "without --nwb). Add them with: dandindex crawl --nwb"
+        )
+    near = closest(term, sorted(known)) or sorted(known)[:8]
+    raise UsageError(f"Unknown neurodata type {term!r} in this index. Closest: {', '.join(near)}.")

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dandindex.errors import DandindexError, UsageError
+from dandindex.errors import DandindexError, RemoteReadError, UsageError
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -52,6 +52,22 @@ def params_option(f: F) -> F:
     )(f)
 
 
+def describe_read_error(e: BaseException) -> str:
+    """A sentence for a file that could not be read (gone, embargoed, unreachable)."""
+    from dandindex.errors import RemoteReadError
+
+    if isinstance(e, RemoteReadError):
+        if e.status == 404:
+            return "the file is no longer on the server (HTTP 404)."
+        if e.status in (401, 403):
+            return (
+                f"the file is embargoed or private (HTTP {e.status}): set DANDI_API_KEY to a key "
+                "that may read it."
+            )
+        return f"the file could not be read ({e})."
+    return str(e)
+
+
 def open_index(index_dir: str | None) -> Any:
     """`dandindex.Index` for a command, its notes (a damaged manifest, ...) on stderr."""
     from dandindex.index import Index
@@ -85,3 +101,8 @@ class DandindexGroup(click.Group):
             if (ctx.obj or {}).get("debug"):
                 raise
             raise click.ClickException(str(e)) from None
+        except RemoteReadError as e:  # a file or page that could not be read: say why
+            if (ctx.obj or {}).get("debug"):
+                raise
+            where = f" {e.url}" if e.url else ""
+            raise click.ClickException(f"Could not read{where}: {describe_read_error(e)}") from None

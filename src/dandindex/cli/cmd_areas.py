@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
-from dandindex.cli.output import emit, output_options
+from dandindex.cli.output import Output, output_options
 
 
 @click.command("areas", context_settings=CONTEXT_SETTINGS)
@@ -16,9 +16,7 @@ from dandindex.cli.output import emit, output_options
 )
 @index_option
 @output_options
-def areas(
-    unmapped: bool, index_dir: str | None, fmt: str | None, limit: int | None, out: str | None
-) -> None:
+def areas(unmapped: bool, index_dir: str | None, output: Output) -> None:
     """Location strings (NWB locations, anatomy) with their Allen areas, files and dandisets.
 
     Most used first. --unmapped lists what search cannot place yet: the next aliases to add
@@ -29,7 +27,7 @@ def areas(
     with open_index(index_dir) as idx:
         result = idx.areas(unmapped=unmapped)
         coverage = idx.area_coverage()
-    emit(result, fmt, limit, out)
+    output.emit(result, default_columns=["location", "areas", "hemisphere", "files", "dandisets"])
     if coverage["nwb_files"]:
         click.echo(
             f"{coverage['with_mapped_area']:,} of {coverage['nwb_files']:,} summarised NWB files "

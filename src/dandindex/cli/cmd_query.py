@@ -11,7 +11,7 @@ from dandindex.cli.base import (
     params_option,
     parse_params,
 )
-from dandindex.cli.output import emit, output_options
+from dandindex.cli.output import Output, output_options
 
 
 @click.group("query", context_settings=CONTEXT_SETTINGS)
@@ -24,7 +24,7 @@ def query() -> None:
 
 @query.command("list", context_settings=CONTEXT_SETTINGS)
 @output_options
-def list_queries(fmt: str | None, limit: int | None, out: str | None) -> None:
+def list_queries(output: Output) -> None:
     """List named queries with their descriptions and parameters.
 
     Example: dandindex query list --format table
@@ -34,7 +34,7 @@ def list_queries(fmt: str | None, limit: int | None, out: str | None) -> None:
     from dandindex import queries
 
     qs = sorted(queries.load().values(), key=lambda q: q.name)
-    emit(
+    output.emit(
         pa.table(
             {
                 "name": [q.name for q in qs],
@@ -43,9 +43,8 @@ def list_queries(fmt: str | None, limit: int | None, out: str | None) -> None:
                 "file": [str(q.path) for q in qs],
             }
         ),
-        fmt,
-        limit,
-        out,
+        default_columns=["name", "params", "description"],
+        protected=("name", "description"),
     )
 
 
@@ -58,9 +57,7 @@ def run_query(
     name: str,
     params: tuple[str, ...],
     index_dir: str | None,
-    fmt: str | None,
-    limit: int | None,
-    out: str | None,
+    output: Output,
 ) -> None:
     """Run a named query on the index.
 
@@ -69,4 +66,4 @@ def run_query(
     from dandindex import queries
 
     with open_index(index_dir) as idx:
-        emit(queries.run(idx, name, parse_params(params)), fmt, limit, out)
+        output.emit(queries.run(idx, name, parse_params(params)))

@@ -11,9 +11,45 @@ from typing import Any
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
-from dandindex.cli.output import emit, output_options
+from dandindex.cli.base import CONTEXT_SETTINGS, describe_read_error, index_option, open_index
+from dandindex.cli.output import Output, output_options
 from dandindex.query import facets
+
+UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15}
+UNITS.update(
+    {
+        "kib": 2**10,
+        "mib": 2**20,
+        "gib": 2**30,
+        "tib": 2**40,
+        "k": 10**3,
+        "m": 10**6,
+        "g": 10**9,
+        "t": 10**12,
+    }
+)
+PAGE = 20  # rows a bare search shows on a terminal
+
+
+class SizeType(click.ParamType):
+    """A size in bytes: 1000000, 1e9, 10GB, 4.7 GB, 512MiB (kB, MB, GB: powers of 1000)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        import re
+
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
+        if not m or (m.group(2) and m.group(2).lower() not in UNITS):
+            self.fail(
+                f"{value!r} is not a size; write it like 1000000, 1e9, 10GB or 512MiB.", param, ctx
+            )
+        n = float(m.group(1)) * UNITS.get(m.group(2).lower() or "b", 1)
+        if n >= 2**63:
+            self.fail(f"{value!r} is too large.", param, ctx)
+        return int(n)
 
 
 def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,7 +59,9 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
             dest = "types" if name == "type" else name
             f = click.option(f"--{name}", dest, multiple=True, help=facet.help)(f)
         else:
-            kind = click.INT if facet.number is int else click.FLOAT
+            kind: Any = click.INT if facet.number is int else click.FLOAT
+            if facet.metavar == "BYTES":
+                kind = SizeType()
             for flag, kw, word in reversed(
                 list(zip(facet.flags, facet.keywords, ("at least", "at most"), strict=True))
             ):
@@ -55,6 +93,11 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     "--plot-dir", type=click.Path(file_okay=False), default=None, help="Folder for the --plot PNGs"
 )
 @click.option("--plot-n", type=int, default=4, show_default=True, help="How many matches to plot")
+@click.option(
+    "--urls",
+    is_flag=True,
+    help="Only the dandi:// URLs of the matches, one a line (what `dandi download` takes).",
+)
 @index_option
 @output_options
 def search(
@@ -63,17 +106,21 @@ def search(
     plot_path: str | None,
     plot_dir: str | None,
     plot_n: int,
+    urls: bool,
     index_dir: str | None,
-    fmt: str | None,
-    limit: int | None,
-    out: str | None,
+    output: Output,
     **facet_values: Any,
 ) -> None:
     """Search assets (or dandisets) by text and facets; different facets AND.
 
     TEXT matches dandiset names, descriptions, keywords and asset paths.
 
-    --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches.
+    On a terminal, a search without --limit shows a first page and says how many more match.
+    Sizes take units (10GB, 512MiB, 1e9). --urls prints the matches' dandi:// URLs, one a
+    line: `dandindex search ... --urls | xargs dandi download`.
+
+    --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches
+    (a PNG each; files that cannot be read are skipped with a sentence).
 
     Example: dandindex search --species mouse --modality ophys --area VISp --format table
     """
@@ -81,12 +128,31 @@ def search(
 
     if "types" in facet_values:
         facet_values["type"] = facet_values.pop("types")
+    limit = output.limit
+    if limit is None and not urls and output.format == "table" and output.out is None:
+        limit = PAGE  # a first page on a terminal; the notice says how many more
     query = SearchQuery.from_keywords(text, level=level, limit=limit, **facet_values)
     with open_index(index_dir) as idx:
         result = idx.run_search(query)
-        emit(result, fmt, None, out)
+        if urls:
+            if level != "asset":
+                raise click.UsageError("--urls lists assets: leave out --level dandiset.")
+            for url in result.to_arrow().column("dandi_url").to_pylist():
+                click.echo(url)
+            for note in result.notes:
+                click.echo(note, err=True)
+        else:
+            output.emit(
+                result,
+                default_columns=DANDISET_COLUMNS if level == "dandiset" else ASSET_COLUMNS,
+                notes=result.notes,
+            )
         if plot_path:
             _plot_hits(result, plot_path, plot_dir, plot_n)
+
+
+ASSET_COLUMNS = ["dandiset_id", "path", "size", "species", "modalities", "areas"]
+DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
 
 
 def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -> None:
@@ -101,10 +167,17 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
         raise click.UsageError("--plot works with --level asset.")
     folder = Path(plot_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    from dandindex.errors import RemoteReadError
+
+    done = 0
     for handle in result.handles()[:n]:
-        target = folder / f"{handle.dandiset_id}_{handle.asset_id}.png"
+        name = handle.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        target = folder / f"{handle.dandiset_id}_{name}_{handle.asset_id[:8]}.png"
         try:
             handle.plot(object_path).savefig(target, bbox_inches="tight")
-            click.echo(f"plotted {handle.path} -> {target}", err=True)
-        except DandindexError as e:
-            click.echo(f"skipped {handle.path}: {e}", err=True)
+        except (DandindexError, RemoteReadError) as e:
+            click.echo(f"Skipped {handle.path}: {describe_read_error(e)}", err=True)
+            continue
+        done += 1
+        click.echo(f"Plotted {object_path} of {handle.path} -> {target}", err=True)
+    click.echo(f"{done} of {min(n, len(result))} pictures written to {folder}.", err=True)

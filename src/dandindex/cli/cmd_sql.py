@@ -14,7 +14,7 @@ from dandindex.cli.base import (
     params_option,
     parse_params,
 )
-from dandindex.cli.output import emit, output_options
+from dandindex.cli.output import Output, output_options
 
 
 @click.command("sql", context_settings=CONTEXT_SETTINGS)
@@ -26,9 +26,7 @@ def sql(
     query: str,
     params: tuple[str, ...],
     index_dir: str | None,
-    fmt: str | None,
-    limit: int | None,
-    out: str | None,
+    output: Output,
 ) -> None:
     """Run one read-only SQL query (DuckDB) on the index; QUERY '-' reads stdin.
 
@@ -39,13 +37,13 @@ def sql(
     """
     text = sys.stdin.read() if query == "-" else query
     with open_index(index_dir) as idx:
-        emit(idx.sql(text, parse_params(params)), fmt, limit, out)
+        output.emit(idx.sql(text, parse_params(params)))
 
 
 @click.command("tables", context_settings=CONTEXT_SETTINGS)
 @index_option
 @output_options
-def tables(index_dir: str | None, fmt: str | None, limit: int | None, out: str | None) -> None:
+def tables(index_dir: str | None, output: Output) -> None:
     """List the index's tables with their row counts.
 
     Example: dandindex tables --format table
@@ -55,16 +53,14 @@ def tables(index_dir: str | None, fmt: str | None, limit: int | None, out: str |
     with open_index(index_dir) as idx:
         counts = idx.info()["row_counts"]
         names = idx.tables()
-        emit(pa.table({"table": names, "rows": [counts.get(n) for n in names]}), fmt, limit, out)
+        output.emit(pa.table({"table": names, "rows": [counts.get(n) for n in names]}))
 
 
 @click.command("schema", context_settings=CONTEXT_SETTINGS)
 @click.argument("table")
 @index_option
 @output_options
-def schema(
-    table: str, index_dir: str | None, fmt: str | None, limit: int | None, out: str | None
-) -> None:
+def schema(table: str, index_dir: str | None, output: Output) -> None:
     """Columns of one table: name, type, description.
 
     Example: dandindex schema assets --format table
@@ -73,7 +69,7 @@ def schema(
 
     with open_index(index_dir) as idx:
         cols = idx.schema(table)
-    emit(
+    output.emit(
         pa.table(
             {
                 "column": [c[0] for c in cols],
@@ -81,9 +77,7 @@ def schema(
                 "description": [c[2] for c in cols],
             }
         ),
-        fmt,
-        limit,
-        out,
+        protected=("column", "type", "description"),
     )
 
 

@@ -1,44 +1,136 @@
-"""One output path for every row-emitting command: --format and --limit.
+"""One output path for every row-emitting command: --format, --limit, --out, --columns, --wide.
 
 `table` on a terminal, `json` (an array of objects, streamed row by row) otherwise; `jsonl`,
-`csv`, `parquet` (to --out or stdout). A result cut by --limit says so on stderr, so stdout
-stays parseable.
+`csv`, `parquet`. `--out FILE` writes any format to a file (Parquet, being binary, is not
+written to a terminal). A table shows each command's few useful columns (``--columns`` to
+choose, ``--wide`` for all): whole paths, sizes like ``4.7 GB``, lists joined; on a terminal,
+columns that do not fit are shortened, never the path. Notices (a result cut by --limit, why a
+result is empty) go to stderr, so stdout stays parseable. JSON, JSONL, CSV and Parquet output
+keep every column unless --columns says otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import io
 import json
+import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
+from dandindex.errors import UsageError, hint
+
 FORMATS = ["table", "json", "jsonl", "csv", "parquet"]
+SIZE_COLUMNS = {"size", "number_of_bytes", "bytes_read", "size_mb"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def human_size(n: Any) -> str:
+    """Bytes as people read them: 4.7 GB, 120 kB, 512 B (powers of 1000, as DANDI shows)."""
+    if n is None:
+        return ""
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"  # pragma: no cover
+
+
+@dataclass
+class Output:
+    """How a command's rows are written (its output options)."""
+
+    fmt: str | None = None
+    limit: int | None = None
+    out: str | None = None
+    columns: str | None = None
+    wide: bool = False
+
+    @property
+    def format(self) -> str:
+        if self.fmt:
+            return self.fmt
+        if self.out:
+            return {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}.get(
+                "." + self.out.rsplit(".", 1)[-1].lower() if "." in self.out else "", "json"
+            )
+        return "table" if sys.stdout.isatty() else "json"
+
+    def emit(
+        self,
+        result: Any,
+        *,
+        default_columns: Sequence[str] | None = None,
+        protected: Sequence[str] = ("path", "location", "name", "description", "table", "column"),
+        notes: Sequence[str] = (),
+    ) -> None:
+        emit(
+            result,
+            self.format,
+            self.limit,
+            self.out,
+            columns=self.columns,
+            wide=self.wide,
+            default_columns=default_columns,
+            protected=protected,
+            notes=notes,
+        )
+
+
 def output_options(f: F) -> F:
-    f = click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default=None,
-        help="table (default on a terminal), json (default otherwise), jsonl, csv, parquet.",
-    )(f)
-    f = click.option(
-        "--limit", type=click.IntRange(0, 2**63 - 1), default=None, help="At most this many rows."
-    )(f)
-    f = click.option(
-        "--out",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="Write parquet here (with --format parquet).",
-    )(f)
-    return f
+    """--format, --limit, --out, --columns, --wide, given to the command as ``output``."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        output = Output(
+            kwargs.pop("fmt"),
+            kwargs.pop("limit"),
+            kwargs.pop("out"),
+            kwargs.pop("columns"),
+            kwargs.pop("wide"),
+        )
+        return f(*args, output=output, **kwargs)
+
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default=None,
+            help="table (default on a terminal), json (default otherwise), jsonl, csv, parquet.",
+        ),
+        click.option(
+            "--limit",
+            type=click.IntRange(0, 2**63 - 1),
+            default=None,
+            help="At most this many rows.",
+        ),
+        click.option(
+            "--out",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Write to this file instead of the terminal (any format).",
+        ),
+        click.option(
+            "--columns",
+            default=None,
+            metavar="A,B,...",
+            help="Only these columns, in this order.",
+        ),
+        click.option("--wide", is_flag=True, help="Every column in a table, not a chosen few."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 def _plain(value: Any) -> Any:
@@ -55,60 +147,173 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any, width: int = 40) -> str:
+def _cell(value: Any, column: str = "") -> str:
     v = _plain(value)
-    text = "" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v))
-    text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if v is None:
+        return ""
+    if column in SIZE_COLUMNS and isinstance(v, (int, float)):
+        return human_size(v)
+    if isinstance(v, list):
+        text = ", ".join("" if x is None else str(x) for x in v)
+    elif isinstance(v, float):
+        text = f"{v:g}"
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10000:
+        text = f"{v:,}"
+    else:
+        text = str(v)
+    return text.replace("\n", " ")
 
 
-def emit(result: Any, fmt: str | None, limit: int | None, out: str | None = None) -> None:
+def _select(
+    table: Any, columns: str | None, wide: bool, fmt: str, default: Sequence[str] | None
+) -> Any:
+    names = table.column_names
+    if columns:
+        wanted = [c.strip() for c in columns.split(",") if c.strip()]
+        unknown = [c for c in wanted if c not in names]
+        if unknown:
+            raise UsageError(
+                f"No column {unknown[0]!r} here. Columns: {', '.join(names)}.{hint(unknown[0], names)}"
+            )
+        return table.select(wanted)
+    if fmt == "table" and not wide and default:
+        keep = [c for c in default if c in names]
+        if keep:
+            return table.select(keep)
+    return table
+
+
+@contextlib.contextmanager
+def _sink(out: str | None, binary: bool) -> Iterator[IO[Any]]:
+    if out is None:
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    from pathlib import Path
+
+    folder = Path(out).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise UsageError(f"The folder {folder} does not exist; create it or choose another --out.")
+    with open(
+        out,
+        "wb" if binary else "w",
+        encoding=None if binary else "utf-8",
+        newline="" if not binary else None,
+    ) as f:
+        yield f
+
+
+def emit(
+    result: Any,
+    fmt: str | None,
+    limit: int | None,
+    out: str | None = None,
+    *,
+    columns: str | None = None,
+    wide: bool = False,
+    default_columns: Sequence[str] | None = None,
+    protected: Sequence[str] = ("path",),
+    notes: Sequence[str] = (),
+) -> None:
     """Write a `Result` (or an Arrow table) in the chosen format."""
     import pyarrow as pa
 
     table: pa.Table = result.to_arrow() if hasattr(result, "to_arrow") else result
     truncated = bool(getattr(result, "truncated", False))
+    total = getattr(result, "total", None)
     if limit is not None and table.num_rows > limit:
         table = table.slice(0, limit)
         truncated = True
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    if fmt == "parquet" and out is None and sys.stdout.isatty():
+        raise UsageError(
+            "Parquet is binary and would scramble the terminal: write it to a file with "
+            "--out FILE.parquet (or pipe it into another program)."
+        )
+    table = _select(table, columns, wide, fmt, default_columns)
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        if out:
-            pq.write_table(table, out)
-        else:
+        with _sink(out, binary=True) as f:
             sink = pa.BufferOutputStream()
             pq.write_table(table, sink)
-            sys.stdout.buffer.write(sink.getvalue().to_pybytes())
-    elif fmt == "json":
-        click.echo("[", nl=False)
-        for i, row in enumerate(table.to_pylist()):
-            click.echo(
-                ("," if i else "") + "\n" + json.dumps(_plain(row), ensure_ascii=False), nl=False
-            )
-        click.echo("\n]")
-    elif fmt == "jsonl":
-        for row in table.to_pylist():
-            click.echo(json.dumps(_plain(row), ensure_ascii=False))
-    elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(table.column_names)
-        for row in table.to_pylist():
-            writer.writerow([_cell(row[c], 10**9) for c in table.column_names])
-        sys.stdout.flush()
+            f.write(sink.getvalue().to_pybytes())
     else:
-        names = table.column_names
-        rows = [[_cell(r[c]) for c in names] for r in table.to_pylist()]
-        widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-        click.echo("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)))
-        click.echo("  ".join("-" * w for w in widths))
-        for r in rows:
-            click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        with _sink(out, binary=False) as f:
+            _write_text(table, fmt, f, protected, fit=out is None and sys.stdout.isatty())
     if truncated:
+        shown = f"{table.num_rows:,}"
         click.echo(
-            f"(showing the first {table.num_rows} rows; more matched: raise --limit)", err=True
+            f"Showing {shown} of {total:,} rows; raise --limit for more."
+            if total
+            else f"Showing the first {shown} rows; more matched: raise --limit.",
+            err=True,
         )
+    for note in notes:
+        click.echo(note, err=True)
+    if out is not None:
+        click.echo(f"Wrote {table.num_rows:,} rows to {out}.", err=True)
+
+
+def _write_text(table: Any, fmt: str, f: IO[str], protected: Sequence[str], fit: bool) -> None:
+    rows = table.to_pylist()
+    if fmt == "json":
+        f.write("[")
+        for i, row in enumerate(rows):
+            f.write(("," if i else "") + "\n" + json.dumps(_plain(row), ensure_ascii=False))
+        f.write("\n]\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            f.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(f)
+        writer.writerow(table.column_names)
+        for row in rows:
+            writer.writerow(
+                ["" if row[c] is None else _csv_cell(row[c]) for c in table.column_names]
+            )
+    else:
+        f.write(render_table(table.column_names, rows, protected, fit))
+    f.flush()
+
+
+def _csv_cell(value: Any) -> str:
+    v = _plain(value)
+    text = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+    return text.replace("\n", " ")
+
+
+def render_table(
+    names: Sequence[str],
+    rows: list[dict[str, Any]],
+    protected: Sequence[str] = (),
+    fit: bool = True,
+) -> str:
+    """Aligned columns; on a terminal, the widest unprotected columns are shortened (with …)
+    until the table fits the window."""
+    cells = [[_cell(r[c], c) for c in names] for r in rows]
+    widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
+    if fit:
+        room = shutil.get_terminal_size((120, 24)).columns
+        cuttable = [i for i, n in enumerate(names) if n not in protected]
+        while sum(widths) + 2 * (len(widths) - 1) > room and cuttable:
+            i = max(cuttable, key=lambda k: widths[k])
+            if widths[i] <= max(8, len(names[i])):
+                cuttable.remove(i)
+                continue
+            widths[i] -= 1
+    out = io.StringIO()
+
+    def line(values: Sequence[str]) -> None:
+        parts = []
+        for v, w in zip(values, widths, strict=True):
+            parts.append(v.ljust(w) if len(v) <= w else v[: w - 1] + "…")
+        out.write("  ".join(parts).rstrip() + "\n")
+
+    line(list(names))
+    line(["-" * w for w in widths])
+    for r in cells:
+        line(r)
+    return out.getvalue()
 
 
 def object_tree(objects: list[dict[str, Any]]) -> list[str]:

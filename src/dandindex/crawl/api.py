@@ -21,6 +21,7 @@ from dandindex.crawl import rows as R
 from dandindex.errors import CrawlError, IndexDamagedError
 from dandindex.facets import write_facets_in_subprocess
 from dandindex.fsutil import now_utc
+from dandindex.instances import KNOWN
 from dandindex.schemas import TABLES_VERSION
 from dandindex.store import IndexStore, error_row, manifest_base, stamp_key
 
@@ -29,12 +30,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 VERSION_MODES = ("draft", "latest", "all")
-KNOWN_INSTANCES = {
-    "dandi": "https://api.dandiarchive.org/api",
-    "dandi-sandbox": "https://api.sandbox.dandiarchive.org/api",
-    "linc": "https://api.lincbrain.org/api",
-    "ember-dandi": "https://api-dandi.emberarchive.org/api",
-}
+KNOWN_INSTANCES = {name: api for name, (api, _) in KNOWN.items()}
 
 
 @dataclass

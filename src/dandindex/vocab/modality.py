@@ -7,7 +7,7 @@ ecephys and a VoltageClampSeries, a PatchClampSeries, is icephys).
 
 from __future__ import annotations
 
-from dandindex.errors import DandindexError, closest
+from dandindex.errors import UsageError, hint
 
 # neurodata types (or ancestors) that make an asset belong to a modality
 TYPES: dict[str, list[str]] = {
@@ -131,7 +131,7 @@ def resolve_modality(term: str) -> str:
         return low
     if low in ALIASES:
         return ALIASES[low]
-    hint = ", ".join(closest(low, MODALITIES + list(ALIASES))) or ", ".join(MODALITIES)
-    raise DandindexError(
-        f"Unknown modality {term!r}. Known: {', '.join(MODALITIES)}. Closest: {hint}."
+    raise UsageError(
+        f"Unknown modality {term!r}. Known: {', '.join(MODALITIES)}."
+        + hint(low, MODALITIES + list(ALIASES))
     )
