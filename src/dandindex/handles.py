@@ -175,9 +175,11 @@ class AssetHandle:
         return self.source.nwb_summary(self.asset_id)
 
     def plot(self, object_path: str, **kwargs: Any) -> Any:
-        """Plot one object of the file (see `dandindex.plot.plot_object`); returns the Figure."""
-        from dandindex.plot import plot_object
+        """Plot one object of the file (see `dandindex.plot.plot_object`); returns the Figure
+        (it shows itself in a notebook). The title names the dandiset and the file."""
+        from dandindex.plot import PlotContext, plot_object
 
+        kwargs.setdefault("context", PlotContext(self.dandiset_id, self.version, self.path))
         with self.open_h5() as f:
             return plot_object(f, object_path, **kwargs)
 
