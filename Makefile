@@ -20,8 +20,11 @@ lint:
 	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/mypy
 
+# Three workers on two cores: many slow tests wait on stalled sockets, not on the CPU.
+TEST_WORKERS ?= 3
+
 test: lint
-	DANDI_NO_ET=1 $(BIN)/python -m pytest -q
+	DANDI_NO_ET=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast:
 	DANDI_NO_ET=1 $(BIN)/python -m pytest -q -m "not slow"

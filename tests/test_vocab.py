@@ -313,7 +313,7 @@ def found(located_index, **kw) -> set[str]:
         ({"species": "cattle"}, {"cattle"}),
         ({"species": "Bos taurus"}, {"cattle"}),
     ],
-    ids=lambda v: str(v),
+    ids=lambda v: str(sorted(v)) if isinstance(v, set) else str(v),
 )
 def test_search_finds_exactly_the_files_a_neuroscientist_would(located_index, kw, want):
     assert found(located_index, **kw) == want
