@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -144,6 +145,18 @@ def test_download_resumes_and_checks_sha256(idx, generated, tmp_path):
         h.download(bad, progress=False)
 
 
+def test_download_into_a_new_folder_then_again_fetches_nothing(idx, generated, server, tmp_path):
+    h = handle_for(idx, generated, "behavior")
+    out = h.download(f"{tmp_path}/new/deeper/", progress=False)
+    assert out.parent == tmp_path / "new" / "deeper" and out.stat().st_size == h.size
+    server.counters.reset()
+    assert h.download(out.parent, progress=False) == out
+    assert server.counters.total_requests == 0  # whole and matching its sha256: kept
+    out.write_bytes(b"Y" * h.size)  # same size, wrong content: fetched again
+    h.download(out, progress=False)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == h.sha256
+
+
 def test_summary_needs_no_network(idx, generated, server):
     h = handle_for(idx, generated, "ecephys")
     server.counters.reset()
@@ -207,3 +220,74 @@ def test_search_plot_writes_pictures_for_the_first_matches(index_dir, tmp_path):
     assert pics and all(p.stat().st_size > 1000 for p in pics)
     r = CliRunner().invoke(cli, ["search", "--index", str(index_dir), "--plot", "/x"])
     assert r.exit_code == 2 and "--plot-dir" in r.output
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_plot_refuses_bad_options_before_streaming(index_dir, idx, generated, server, tmp_path):
+    h = handle_for(idx, generated, "ophys")
+    asset = f"{h.dandiset_id}/{h.path}"
+    obj = "/processing/ophys/DfOverF/DfOverF"
+    before = sum(server.counters.requests.values())
+    cases = [
+        (["--channels", "0-x"], "is not a list of numbers and ranges"),
+        (["--channels", "5-2"], "the range 5-2 runs backwards"),
+        (["--out", str(tmp_path / "fig.txt")], "does not end in a picture format"),
+        (["--out", str(tmp_path / "missing" / "fig.png")], "does not exist; create it"),
+        (["--out", str(tmp_path)], "is a folder; give a file name"),
+    ]
+    for extra, sentence in cases:
+        r = run_cli("plot", asset, obj, *extra, "--index", str(index_dir))
+        assert r.exit_code == 2, (extra, r.output)
+        assert sentence in " ".join(r.output.split()), (extra, r.output)
+        assert "Traceback" not in r.output
+    assert sum(server.counters.requests.values()) == before  # nothing streamed
+
+
+def test_plot_suggests_objects_and_lists_what_can_be_plotted(
+    index_dir, idx, generated, tmp_path, monkeypatch
+):
+    h = handle_for(idx, generated, "ophys")
+    asset = f"{h.dandiset_id}/{h.path}"
+    r = run_cli("plot", asset, "/processing/ophys/DfOverF/DfOverFF", "--index", str(index_dir))
+    assert r.exit_code == 2, r.output
+    assert "Did you mean /processing/ophys/DfOverF/DfOverF" in r.output
+    assert f"dandindex show {asset}" in r.output
+    r = run_cli("plot", asset, "--index", str(index_dir))
+    assert r.exit_code == 0, r.output
+    assert "/processing/ophys/DfOverF/DfOverF" in r.output
+    assert "/general/devices" not in r.output  # only what can be plotted
+    assert f"dandindex plot {asset} /" in r.output
+    # a typo in the case of a path is fixed, and the default picture name is the object's
+    monkeypatch.chdir(tmp_path)
+    r = run_cli(
+        "plot", asset, "/processing/ophys/dfoverf/dfoverf", "--stop", "50",
+        "--index", str(index_dir),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    name = r.output.strip()
+    assert name.endswith("_DfOverF.png") and (tmp_path / name).stat().st_size > 1000
+
+
+def test_raster_window_outside_the_spikes_is_a_sentence(index_dir, idx, generated):
+    h = handle_for(idx, generated, "ecephys")
+    asset = f"{h.dandiset_id}/{h.path}"
+    r = run_cli("plot", asset, "/units", "--start", "1e6", "--index", str(index_dir))
+    assert r.exit_code == 2 and "No spikes of /units between" in r.output, r.output
+    assert "Traceback" not in r.output
+
+
+def test_show_tree_and_json(index_dir, idx, generated):
+    h = handle_for(idx, generated, "ecephys")
+    r = run_cli("show", h.asset_id, "--index", str(index_dir))
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == f"DANDI:{h.dandiset_id}/{h.version}  {h.path}"
+    assert any(line.startswith("* ") and "/units" in line for line in lines)
+    assert any("/general/devices/probe0" in line and not line.startswith("*") for line in lines)
+    assert "dandindex plot" in lines[-1]
+    r = run_cli("show", h.asset_id, "--format", "json", "--index", str(index_dir))
+    s = json.loads(r.output)
+    assert {o["path"] for o in s["objects"]} >= {"/units", "/general/devices/probe0"}

@@ -2,77 +2,184 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
 from dandindex.cli.output import object_tree
+from dandindex.errors import DandindexError, UsageError
 
 
-def _ints(text: str | None) -> list[int] | None:
+def parse_ints(text: str | None, option: str = "--channels") -> list[int] | None:
+    """``0-4,7`` → [0, 1, 2, 3, 4, 7]; anything else is a sentence naming the option."""
     if not text:
         return None
     out: list[int] = []
-    for part in text.split(","):
-        a, _, b = part.partition("-")
-        out += list(range(int(a), int(b) + 1)) if b else [int(a)]
+    for part in text.replace(" ", "").split(","):
+        a, dash, b = part.partition("-")
+        try:
+            lo, hi = int(a), int(b) if dash else int(a)
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} is not a list of numbers and ranges, e.g. 0-4,7.", param_hint=option
+            ) from None
+        if hi < lo:
+            raise click.BadParameter(f"the range {part} runs backwards.", param_hint=option)
+        out += range(lo, hi + 1)
     return out
+
+
+def check_out(out: str) -> Path:
+    """Where the picture goes, checked before anything is streamed."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise click.BadParameter(f"{out!r} is a folder; give a file name.", param_hint="--out")
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in kinds:
+        raise click.BadParameter(
+            f"{out!r} does not end in a picture format matplotlib writes "
+            f"({', '.join('.' + k for k in ('png', 'svg', 'pdf', 'jpg'))}, ...).",
+            param_hint="--out",
+        )
+    if not path.parent.is_dir():
+        raise click.BadParameter(
+            f"the folder {str(path.parent)!r} does not exist; create it or pick another.",
+            param_hint="--out",
+        )
+    return path
+
+
+def or_list(words: list[str]) -> str:
+    """['a', 'b', 'c'] → 'a, b or c'."""
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def _check_object(object_path: str, objects: list[dict[str, Any]], asset: str) -> str:
+    """The object's path as the file spells it, or a sentence with the nearest ones."""
+    path = "/" + object_path.strip("/")
+    known = {o["path"] for o in objects}
+    if not known or path in known or path.rsplit("/", 1)[-1] in ("waveform_mean", "waveform_sd"):
+        return path
+    lowered = {k.lower(): k for k in known}
+    if path.lower() in lowered:
+        return lowered[path.lower()]
+    near = difflib.get_close_matches(path, sorted(known), n=3, cutoff=0.5)
+    hint = f" Did you mean {or_list(near)}?" if near else ""
+    raise UsageError(
+        f"{asset} has no object {path}.{hint} `dandindex show {asset}` lists them "
+        "(* marks what can be plotted)."
+    )
 
 
 @click.command("plot", context_settings=CONTEXT_SETTINGS)
 @click.argument("asset")
-@click.argument("object_path")
+@click.argument("object_path", required=False)
 @click.option(
     "--start",
-    type=int,
+    type=float,
     default=None,
-    help="First sample (or time in s for Units; frame for images).",
+    help="First sample (frame, event, unit); seconds for a Units raster.",
 )
-@click.option(
-    "--stop", type=int, default=None, help="Stop sample (exclusive; time in s for Units)."
-)
+@click.option("--stop", type=float, default=None, help="Stop (exclusive), same units as --start.")
 @click.option("--channels", default=None, help="Channels or columns, e.g. 0-4,7.")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False), required=True, help="fig.png, .svg or .pdf"
+    "--out",
+    "out",
+    default=None,
+    help="Picture file: .png, .svg, .pdf, ... (default: FILE_OBJECT.png here).",
 )
 @index_option
 def plot(
     asset: str,
-    object_path: str,
-    start: int | None,
-    stop: int | None,
+    object_path: str | None,
+    start: float | None,
+    stop: float | None,
     channels: str | None,
-    out: str,
+    out: str | None,
     index_dir: str | None,
 ) -> None:
-    """Plot one object of an asset, reading only the slice shown.
+    """Plot one object of an asset, reading only the slice shown; without OBJECT_PATH, list
+    what can be plotted.
 
-    ASSET is an asset id, DANDISET_ID/PATH, or a download URL found in the index.
+    ASSET is an asset id, DANDISET_ID/PATH, a dandi:// URL or a download URL from the index.
 
     Example: dandindex plot 000003/sub-x/sub-x_ophys.nwb /processing/ophys/DfOverF/DfOverF --stop 1000 --channels 0-4 --out dff.png
     """
+    columns = parse_ints(channels)
+    target = check_out(out) if out else None
     with open_index(index_dir) as idx:
         handle = idx.asset(asset)
-    fig = handle.plot(object_path, start=start, stop=stop, columns=_ints(channels))
-    fig.savefig(out, bbox_inches="tight")
-    click.echo(out)
+        try:
+            objects = handle.summary()["objects"]
+        except DandindexError:  # not summarised: plot still tries the file itself
+            objects = []
+    if object_path is None:
+        tree = object_tree(objects, mark_plottable=True)
+        plottable = [line[2:].strip() for line in tree if line.startswith("*")]
+        if not plottable:
+            raise UsageError(
+                f"The index holds no plottable objects for {asset}"
+                + ("" if objects else " (it has no NWB summary: crawl with --nwb)")
+                + ". Give an OBJECT_PATH to try one anyway."
+            )
+        click.echo(f"Plottable objects in {handle.path}:")
+        for line in plottable:
+            click.echo(f"  {line}")
+        click.echo(f"Plot one: dandindex plot {asset} {plottable[0].split()[0]} --out fig.png")
+        return
+    object_path = _check_object(object_path, objects, asset)
+    if target is None:
+        stem = Path(handle.path).name.split(".")[0]
+        target = check_out(f"{stem}_{object_path.rsplit('/', 1)[-1]}.png")
+    fig = handle.plot(object_path, start=start, stop=stop, columns=columns)
+    fig.savefig(target, bbox_inches="tight", dpi=100)
+    click.echo(str(target))
 
 
 @click.command("show", context_settings=CONTEXT_SETTINGS)
 @click.argument("asset")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "json"]),
+    default="tree",
+    help="tree (default) or json (the summary: file row, objects, locations).",
+)
 @index_option
-def show(asset: str, index_dir: str | None) -> None:
-    """The object tree of an asset's NWB file: paths, types, shapes, units (from the index).
+def show(asset: str, fmt: str, index_dir: str | None) -> None:
+    """The object tree of an asset's NWB file from the index (no network): whole paths to
+    give `dandindex plot`, types, shapes, units; * marks what can be plotted.
 
     Example: dandindex show 000003/sub-x/sub-x_ecephys.nwb
     """
     with open_index(index_dir) as idx:
         handle = idx.asset(asset)
         s = handle.summary()
+    if fmt == "json":
+        click.echo(json.dumps(s, indent=1, default=str))
+        return
     f = s["file"]
+    from dandindex.cli.output import human_size
+
+    size = f.get("size") or handle.size
+    click.echo(f"DANDI:{handle.dandiset_id}/{handle.version}  {handle.path}")
     click.echo(
-        f"{handle.dandiset_id}/{handle.version} {handle.path} ({f.get('size') or handle.size} bytes, NWB {f.get('nwb_version')})"
+        f"{human_size(size) if size is not None else 'size unknown'}, "
+        f"NWB {f.get('nwb_version') or 'version unknown'}"
     )
     if f.get("error"):
-        click.echo(f"error: {f['error']}")
-    for line in object_tree(s["objects"]):
+        click.echo(f"Could not be summarised: {f['error']}")
+        return
+    if not s["objects"]:
+        click.echo("No NWB summary in the index: crawl with --nwb to read the file's objects.")
+        return
+    for line in object_tree(s["objects"], mark_plottable=True):
         click.echo(line)
+    click.echo(f"* can be plotted: dandindex plot {asset} PATH --out fig.png")

@@ -316,21 +316,45 @@ def render_table(
     return out.getvalue()
 
 
-def object_tree(objects: list[dict[str, Any]]) -> list[str]:
-    """NWB object rows (summary or nwb_objects) as an indented tree, one line each."""
+def object_tree(objects: list[dict[str, Any]], *, mark_plottable: bool = False) -> list[str]:
+    """NWB object rows (summary or nwb_objects) as an indented tree of whole paths, one line
+    each; untyped groups between them shown as ``(group)``. With `mark_plottable`, objects
+    `dandindex plot` can draw start with ``*``."""
+    from dandindex.nwb.hierarchy import TypeHierarchy
+    from dandindex.plot import is_plottable
+
+    hierarchy = TypeHierarchy()
+    by_path = {o["path"]: o for o in objects}
+    paths = set(by_path)
+    for path in list(paths):  # the untyped groups on the way down
+        parts = path.strip("/").split("/")
+        paths.update("/" + "/".join(parts[:i]) for i in range(1, len(parts)))
     lines = []
-    for o in sorted(objects, key=lambda o: o["path"]):
-        depth = 0 if o["path"] == "/" else o["path"].count("/")
-        bits = [f"{o['path'].rsplit('/', 1)[-1] or '/'}  [{o['neurodata_type']}]"]
-        if o.get("shape"):
-            bits.append(f"shape={tuple(o['shape'])}")
-        if o.get("dtype"):
-            bits.append(str(o["dtype"]))
-        if o.get("unit"):
-            bits.append(f"unit={o['unit']}")
-        if o.get("rate"):
-            bits.append(f"rate={o['rate']:g} Hz")
-        if o.get("n_rows") is not None:
-            bits.append(f"rows={o['n_rows']}")
-        lines.append("  " * depth + " ".join(bits))
+    for path in sorted(paths):
+        depth = 0 if path == "/" else path.count("/") - 1
+        o = by_path.get(path)
+        if o is None:
+            bits = [path, "(group)"]
+        else:
+            ndtype = o.get("neurodata_type") or ""
+            bits = [path, f"[{ndtype}]" if ndtype else "(dataset)"]
+            if o.get("shape"):
+                bits.append("×".join(str(n) for n in o["shape"]))
+            if o.get("dtype"):
+                bits.append(str(o["dtype"]))
+            if o.get("unit"):
+                bits.append(str(o["unit"]))
+            if o.get("rate"):
+                bits.append(f"{o['rate']:g} Hz")
+            if o.get("n_rows") is not None:
+                bits.append(f"{o['n_rows']:,} rows")
+        mark = ""
+        if mark_plottable:
+            types = (
+                [o["neurodata_type"], *hierarchy.ancestors(o["neurodata_type"])]
+                if o and o.get("neurodata_type")
+                else []
+            )
+            mark = "* " if o is not None and is_plottable(types, path) else "  "
+        lines.append(mark + "  " * depth + "  ".join(bits))
     return lines

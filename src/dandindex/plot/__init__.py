@@ -73,14 +73,16 @@ def plot_object(
     f: Any,
     object_path: str,
     *,
-    start: int | None = None,
-    stop: int | None = None,
+    start: float | None = None,
+    stop: float | None = None,
     columns: Iterable[int] | None = None,
     channels: Iterable[int] | None = None,
     ax: Any = None,
     context: PlotContext | None = None,
 ) -> Any:
-    """Plot one object of an open ``h5py.File``; returns the matplotlib Figure."""
+    """Plot one object of an open ``h5py.File``; returns the matplotlib Figure.
+
+    `start`/`stop` are seconds for a Units raster, else sample (frame, event, unit) numbers."""
     from dandindex.plot import images, series, units
 
     obj = f.get(object_path)
@@ -89,6 +91,10 @@ def plot_object(
             f"No object {object_path!r} in this file. Plottable objects: {', '.join(plottable_objects(f)) or 'none'}."
         )
     types = kinds(obj)
+    if "Units" in types:
+        return units.raster(f, obj, start, stop, ax, context)
+    start = None if start is None else int(start)
+    stop = None if stop is None else int(stop)
     if _is_waveform_column(obj):
         return series.waveform_column(obj, start, stop, ax, context)
     if "PoseEstimation" in types:
@@ -97,8 +103,6 @@ def plot_object(
         return series.spike_events(obj, start, stop, ax, context)
     if "PlaneSegmentation" in types:
         return images.plane_segmentation(f, obj, ax, context)
-    if "Units" in types:
-        return units.raster(f, obj, start, stop, ax, context)
     if "ElectricalSeries" in types:
         return series.electrical(f, obj, start, stop, channels or columns, ax, context)
     if "ImageSeries" in types and "data" in obj and len(obj["data"].shape) >= 3:

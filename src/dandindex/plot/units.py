@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dandindex.errors import UsageError
 from dandindex.plot.common import PALETTE, PlotContext, new_figure, text, titled
 
 DEFAULT_SECONDS = 60.0
@@ -57,6 +58,14 @@ def raster(
     t0 = float(start) if start is not None else float(times.min()) if times.size else 0.0
     t1 = float(stop) if stop is not None else float(times.max()) if times.size else 1.0
     end = float(times.max()) if times.size else t1
+    first = float(times.min()) if times.size else 0.0
+    if t0 > end or t1 < first:
+        raise UsageError(
+            f"No spikes of {units.name} between {t0:g} and {t1:g} s: they span "
+            f"{first:g}-{end:g} s (--start and --stop are seconds here)."
+        )
+    if t1 <= t0:
+        raise UsageError(f"--stop {t1:g} must be above --start {t0:g} (seconds).")
     if start is None and stop is None and t1 - t0 > DEFAULT_SECONDS:
         t1 = t0 + DEFAULT_SECONDS  # a long recording drawn whole is a solid bar per unit
     groups = _areas(f, units, n)

@@ -38,6 +38,17 @@ def download(
     connection lost mid-way; with `sha256`, the result is checked before it is renamed."""
     from tqdm import tqdm
 
+    intact = (
+        target.is_file()
+        and (size is None or target.stat().st_size == size)
+        and (sha256 is None or sha256_of(target) == sha256)
+    )
+    if intact:
+        return target  # downloaded before and intact: nothing to fetch
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DandindexError(f"Cannot create the folder {target.parent}: {e.strerror}.") from None
     part = target.with_name(target.name + ".part")
     attempt = 0
     while True:
