@@ -134,6 +134,7 @@ LAYERS = [
         "dandindex.query",
         "dandindex.rowfit",
         "dandindex.instances",
+        "dandindex.display",
     },
     {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},

@@ -506,3 +506,32 @@ def test_identical_crawls_give_identical_search_tables(server, tmp_path):
     for row in facets:
         for col in ("modalities", "types", "areas", "area_tree", "raw_areas", "rates"):
             assert row[col] == sorted(row[col]), col
+
+
+def test_nwb_dandiset_reads_files_of_those_dandisets_only(server, generated, tmp_path):
+    from dandindex.crawl import Crawler, CrawlOptions
+    from dandindex.index import Index
+
+    wanted = "000002"  # holds the ophys file (see the `generated` fixture)
+    stats = Crawler(
+        CrawlOptions(
+            api_url=server.api_url,
+            index_dir=str(tmp_path / "i"),
+            nwb=True,
+            nwb_workers=2,
+            nwb_dandisets=[wanted],
+        )
+    ).run()
+    with Index(tmp_path / "i") as idx:
+        read = {
+            r["dandiset_id"] for r in idx.sql("SELECT DISTINCT dandiset_id FROM nwb_files").rows()
+        }
+        nwb_assets = idx.sql(
+            "SELECT count(*) AS n FROM assets WHERE encoding_format = 'application/x-nwb' "
+            "AND dandiset_id <> $d AND version = 'draft'",
+            {"d": wanted},
+        ).rows()[0]["n"]
+        assert idx.info()["options"]["nwb_dandisets"] == [wanted]
+    assert read == {wanted}
+    assert stats.nwb_not_read >= nwb_assets > 0
+    assert "NWB assets metadata only" in stats.summary()

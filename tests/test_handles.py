@@ -39,7 +39,7 @@ def test_search_hits_open_like_a_local_read(idx, generated, nwb_files):
 
     hits = idx.search(species="mouse", modality="ophys", area="VISp")
     assert isinstance(hits, AssetSet) and len(hits) >= 1
-    assert "AssetSet" in repr(hits) and "<table>" in hits._repr_html_()
+    assert "AssetSet" in repr(hits) and "<table class=\"dandindex-table\">" in hits._repr_html_()
     h = next(x for x in hits.handles() if x.asset_id in generated.nwb_assets)
     with h.open() as nwb:
         streamed = nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:1000, :5]
@@ -145,13 +145,18 @@ def test_download_resumes_and_checks_sha256(idx, generated, tmp_path):
         h.download(bad, progress=False)
 
 
-def test_download_into_a_new_folder_then_again_fetches_nothing(idx, generated, server, tmp_path):
+def test_download_into_a_new_folder_then_again_fetches_nothing(
+    idx, generated, server, tmp_path, capsys
+):
     h = handle_for(idx, generated, "behavior")
     out = h.download(f"{tmp_path}/new/deeper/", progress=False)
     assert out.parent == tmp_path / "new" / "deeper" and out.stat().st_size == h.size
     server.counters.reset()
-    assert h.download(out.parent, progress=False) == out
+    capsys.readouterr()
+    assert h.download(out.parent) == out
     assert server.counters.total_requests == 0  # whole and matching its sha256: kept
+    said = capsys.readouterr().err
+    assert f"{out} is already there (size and sha256 match): not downloaded again." in said
     out.write_bytes(b"Y" * h.size)  # same size, wrong content: fetched again
     h.download(out, progress=False)
     assert hashlib.sha256(out.read_bytes()).hexdigest() == h.sha256

@@ -1,62 +1,173 @@
 """The offline tour (`make demo`): the DANDI tour, retraced against a local archive.
 
-Starts the local archive server on a generated archive with real NWB files (plus the real
-metadata of ../shared/corpus when it is there), crawls it with NWB summaries, then lists
-dandisets and their titles, the assets of one, published versus draft, searches ophys in
-visual cortex for mouse, streams a file and plots: ΔF/F of 5 ROIs over 1000 frames, the mean
-image, ROI outlines on the max projection, an ephys snippet and a unit raster. PNGs go to
-``--out`` (default ``demo-output/``). ``--online`` runs the same tour against the real archive.
+Builds a local archive: nine generated dandisets (900001-900009) of pynwb-written files,
+dandiset 900010 of the real NWB files in ../shared/nwb and the real metadata of the dandisets
+in ../shared/corpus (metadata only: the corpus has no files). Serves it as a DANDI API, crawls
+it with NWB summaries, then walks what a user does: list dandisets, the assets of one,
+published versus draft, search by species, modality and brain area, stream a file and plot
+real ophys traces and ROIs, a real Neuropixels-era unit raster and waveforms, and a generated
+ephys snippet. Everything stays under ``--out`` (archive/, index/, pictures/) so you can go on
+exploring with the commands it prints. ``--online`` runs the same tour on the real archive.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-SHARED_CORPUS = (
-    Path(os.environ.get("DANDINDEX_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
-    / "corpus"
+SHARED = Path(
+    os.environ.get("DANDINDEX_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
 )
+PORT = 8137
+MARK = ".dandindex-demo"  # a folder with this file was made by the tour and may be replaced
+REAL_ID = "900010"
+GENERATED_IDS = [str(i) for i in range(900001, 900010)]
+# the real files the tour plots, and what it plots of each
+REAL_PLOTS: list[tuple[str, str, str, dict[str, Any]]] = [
+    (
+        "real_ophys_traces.png",
+        "neuroconv/nwb_test.nwb",
+        "/processing/ophys/Fluorescence/RoiResponseSeries",
+        {},
+    ),
+    (
+        "real_ophys_rois.png",
+        "neuroconv/nwb_test.nwb",
+        "/processing/ophys/ImageSegmentation/PlaneSegmentation",
+        {},
+    ),
+    (
+        "real_units_raster.png",
+        "hdmf-zarr/sub_anm00239123_ses_20170627T093549_ecephys_and_ogen.nwb",
+        "/units",
+        {},
+    ),
+    ("real_unit_waveforms.png", "nwb-linkml/aibs.nwb", "/units/waveform_mean", {}),
+]
+TAXA = {"mus musculus": "10090", "transgenic mouse": "10090", "rattus norvegicus": "10116"}
+TAXA |= {"homo sapiens": "9606"}
 
 
-def say(text: str) -> None:
-    print(text, flush=True)
+class Steps:
+    """Numbered lines of the tour's log."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, text: str) -> None:
+        self.n += 1
+        print(f"{self.n:>2}. {text}", flush=True)
+
+    @staticmethod
+    def more(text: str) -> None:
+        print(f"    {text}", flush=True)
 
 
-def build_archive(work: Path) -> Path:
-    from dandindex.testing.generate import attachments_from, generate_archive
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def slug(name: str) -> str:
+    """``neuroconv/nwb_test.nwb`` → ``neuroconv-nwb-test`` (an asset path part)."""
+    stem = name.removesuffix(".nwb")
+    return "".join(c if c.isalnum() else "-" for c in stem).strip("-")
+
+
+def real_files(nwb_dir: Path) -> tuple[dict[str, Path], dict[str, Any], dict[str, Any]]:
+    """The HDF5 files of ../shared/nwb with the modality and species its manifest states."""
+    files: dict[str, Path] = {}
+    modality: dict[str, str | None] = {}
+    species: dict[str, tuple[str, str]] = {}
+    for entry in json.loads((nwb_dir / "manifest.json").read_text()):
+        if entry.get("format") != "HDF5" or not (nwb_dir / entry["file"]).is_file():
+            continue
+        key = slug(entry["file"])
+        files[key] = nwb_dir / entry["file"]
+        text = str(entry.get("modality") or "").lower()
+        modality[key] = next(
+            (m for m in ("ecephys", "ophys", "icephys", "behavior") if text.startswith(m)), None
+        )
+        said = str((entry.get("subject") or {}).get("species") or "").strip()
+        taxon = TAXA.get(said.lower().rstrip("."))
+        if taxon:
+            species[key] = (taxon, said)
+    return files, modality, species
+
+
+def prepare(out: Path) -> tuple[Path, Path, Path]:
+    """archive/, index/ and pictures/ under `out`, replacing only what an earlier tour made."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = out / "archive", out / "index", out / "pictures"
+    for p in parts:
+        if p.exists():
+            if not (p / MARK).exists() and any(p.iterdir()):
+                sys.exit(f"{p} exists and was not made by the tour: pick another --out.")
+            shutil.rmtree(p)
+        p.mkdir()
+        (p / MARK).write_text("made by dandindex-demo; replaced by the next tour\n")
+    return parts
+
+
+def build_archive(root: Path, say: Steps) -> bool:
+    """The local archive; True when it holds the real files of ../shared/nwb."""
+    from dandindex.testing.generate import archive_of_files, attachments_from, generate_archive
     from dandindex.testing.nwbfiles import write_all
 
-    files = write_all(work / "nwb")
-    root = work / "archive"
+    generated = write_all(root / "generated-nwb")
     generate_archive(
         root,
         n_dandisets=9,
         n_assets=300,
         seed=42,
-        nwb_files=attachments_from(files),
+        nwb_files=attachments_from(generated),
         first_id=900001,
     )
-    if (SHARED_CORPUS / "dandisets").is_dir():
-        for d in sorted((SHARED_CORPUS / "dandisets").iterdir()):
-            os.symlink(d, root / "dandisets" / d.name)
-        say(
-            f"archive: generated dandisets 900001-900009 with real NWB files, plus the real metadata of {SHARED_CORPUS}"
+    said = ["generated dandisets 900001-900009 (pynwb-written files)"]
+    real = (SHARED / "nwb" / "manifest.json").is_file()
+    if real:
+        files, modality, species = real_files(SHARED / "nwb")
+        archive_of_files(
+            root,
+            files,
+            dandiset_id=REAL_ID,
+            seed=7,
+            species=species,
+            modalities=modality,
+            name="Real NWB files from many writers and versions (../shared/nwb)",
         )
-    else:
-        say(
-            "archive: generated dandisets 900001-900009 with real NWB files (../shared/corpus not found)"
-        )
-    return root
+        said.append(f"{REAL_ID}: {len(files)} real NWB files of {SHARED / 'nwb'}")
+    corpus = SHARED / "corpus" / "dandisets"
+    if corpus.is_dir():
+        linked = sorted(corpus.iterdir())
+        for d in linked:
+            os.symlink(d.resolve(), root / "dandisets" / d.name)
+        said.append(f"the real metadata of {len(linked)} dandisets of {corpus.parent}")
+    if not real:
+        said.append(f"({SHARED} not found: generated data only)")
+    say("archive: " + "; ".join(said))
+    return real
 
 
-def tour(api_url: str, index: Path, out: Path, *, dandisets: list[str] | None = None) -> list[Path]:
+def serve(root: Path) -> Any:
+    """The archive server on the tour's port (a free one if that is taken)."""
+    from dandindex.testing.archive import ArchiveServer
+
+    try:
+        return ArchiveServer(root, port=PORT)
+    except OSError:
+        return ArchiveServer(root, port=0)
+
+
+def crawl(
+    api_url: str, index: Path, say: Steps, *, dandisets: list[str], nwb_dandisets: list[str]
+) -> None:
     from dandindex.crawl import Crawler, CrawlOptions
-    from dandindex.index import Index
 
     t0 = time.perf_counter()
     stats = Crawler(
@@ -65,89 +176,140 @@ def tour(api_url: str, index: Path, out: Path, *, dandisets: list[str] | None = 
             index_dir=str(index),
             nwb=True,
             nwb_workers=4,
-            dandisets=dandisets or [],
+            dandisets=dandisets,
+            nwb_dandisets=nwb_dandisets,
         )
     ).run()
-    say(f"1. crawled {api_url}: {stats.summary()} ({time.perf_counter() - t0:.1f} s)")
-    written: list[Path] = []
-    with Index(index) as idx:
-        rows = idx.sql(
-            "SELECT dandiset_id, name, latest_version FROM dandisets ORDER BY dandiset_id"
-        ).rows()
-        say(f"2. {len(rows)} dandisets; the first ones:")
-        for r in rows[:8]:
-            say(
-                f"   {r['dandiset_id']}  {r['name']}  (latest published: {r['latest_version'] or 'none'})"
-            )
-        one = next((r for r in rows if r["latest_version"]), rows[0])
-        assets = idx.sql(
-            "SELECT path, size FROM assets WHERE dandiset_id = $d AND version = 'draft' ORDER BY path LIMIT 5",
-            {"d": one["dandiset_id"]},
-        ).rows()
-        say(f"3. assets of {one['dandiset_id']} (first 5 of the draft):")
-        for a in assets:
-            say(f"   {a['path']}  {a['size']} bytes")
-        versions = idx.sql(
-            "SELECT version, name, asset_count, date_published FROM versions WHERE dandiset_id = $d ORDER BY version",
-            {"d": one["dandiset_id"]},
-        ).rows()
-        say(f"4. published versus draft of {one['dandiset_id']}:")
-        for v in versions:
-            say(
-                f"   {v['version']:>14}  {v['asset_count']} assets  published {v['date_published'] or '-'}"
-            )
-        from dandindex.results import AssetSet
+    say(
+        f"crawled {api_url} in {time.perf_counter() - t0:.0f} s: {stats.dandisets_total} "
+        f"dandisets, {stats.assets:,} assets, {stats.requests} API requests"
+    )
+    from dandindex.index import Index
 
-        hits = idx.search(species="mouse", modality="ophys", area="VIS")
-        assert isinstance(hits, AssetSet)
-        say(f"5. search species=mouse modality=ophys area=VIS: {len(hits)} assets")
-        readable = [h for h in hits.handles() if _has_summary(idx, h.asset_id)]
-        if not readable:
-            say("   no summarised ophys file to stream; stopping the tour here")
-            return written
-        h = readable[0]
-        with h.open() as nwb:
-            dff = nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:1000, :5]
-        say(f"6. streamed {h.path}: ΔF/F block {dff.shape}, mean {float(dff.mean()):.3f}")
-        out.mkdir(parents=True, exist_ok=True)
-        plots = [
-            (
-                "dff_traces.png",
-                h,
-                "/processing/ophys/DfOverF/DfOverF",
-                {"start": 0, "stop": 1000, "columns": range(5)},
-            ),
-            ("mean_image.png", h, "/processing/ophys/SummaryImages/mean", {}),
-            ("roi_outlines.png", h, "/processing/ophys/ImageSegmentation/PlaneSegmentation", {}),
-        ]
-        found = idx.search(modality="ecephys", min_units=1)
-        assert isinstance(found, AssetSet)
-        ephys = [x for x in found.handles() if _has_summary(idx, x.asset_id)]
-        if ephys:
-            e = ephys[0]
-            plots += [
-                (
-                    "ephys_snippet.png",
-                    e,
-                    "/acquisition/ElectricalSeries",
-                    {"start": 0, "stop": 3000},
-                ),
-                ("unit_raster.png", e, "/units", {}),
-            ]
-        for name, handle, path, kwargs in plots:
-            fig = handle.plot(path, **kwargs)
-            target = out / name
-            fig.savefig(target, bbox_inches="tight")
-            written.append(target)
-            say(f"7. plotted {path} of {handle.path} -> {target}")
+    with Index(index) as idx:
+        row = idx.sql(
+            """SELECT count(*) FILTER (error IS NULL),
+                      count(*) FILTER (error IS NULL AND dandiset_id = $real),
+                      count(*) FILTER (error LIKE '%HTTP 404%'),
+                      count(*) FILTER (error IS NOT NULL AND error NOT LIKE '%HTTP 404%')
+               FROM nwb_files""",
+            {"real": REAL_ID},
+        ).rows()[0]
+    ok, real, missing, bad = row.values()
+    say.more(
+        f"NWB files: {ok} summarised ({real} of them the real files of {REAL_ID}), "
+        f"{stats.nwb_bytes / 1e6:.1f} MB streamed"
+    )
+    if missing:
+        say.more(f"{missing} generated assets have no file on this server (HTTP 404): error rows")
+    if bad:
+        say.more(f"{bad} files could not be read: error rows with the reason (nwb_files.error)")
+    if stats.nwb_not_read:
+        say.more(f"{stats.nwb_not_read:,} NWB assets of the corpus indexed from metadata only")
+
+
+def explore(idx: Any, say: Steps) -> None:
+    """What a user looks at first: dandisets, assets, versions, searches."""
+    from dandindex.display import human_size
+
+    rows = idx.sql(
+        "SELECT dandiset_id, name, latest_version FROM dandisets ORDER BY dandiset_id"
+    ).rows()
+    say(f"{len(rows)} dandisets; the first ones:")
+    for r in rows[:6]:
+        say.more(f"{r['dandiset_id']}  {r['name'][:70]}")
+    one = next((r for r in rows if r["latest_version"]), rows[0])
+    assets = idx.sql(
+        "SELECT path, size FROM assets WHERE dandiset_id = $d AND version = 'draft' "
+        "ORDER BY path LIMIT 4",
+        {"d": one["dandiset_id"]},
+    ).rows()
+    say(f"assets of {one['dandiset_id']} (the first 4 of the draft):")
+    for a in assets:
+        say.more(f"{human_size(a['size']):>9}  {a['path']}")
+    versions = idx.sql(
+        "SELECT version, asset_count, date_published FROM versions WHERE dandiset_id = $d "
+        "ORDER BY version",
+        {"d": one["dandiset_id"]},
+    ).rows()
+    say(f"published versus draft of {one['dandiset_id']}:")
+    for v in versions:
+        when = str(v["date_published"])[:10] if v["date_published"] else "not published"
+        say.more(f"{v['version']:>14}  {v['asset_count']:>5} assets  {when}")
+    searches: list[tuple[str, dict[str, Any]]] = [
+        ("species=mouse modality=ophys area=VIS", {"species": "mouse", "modality": "ophys", "area": "VIS"}),
+        ("area=thalamus", {"area": "thalamus"}),
+        ("type=Units min_units=10", {"type": "Units", "min_units": 10}),
+    ]  # fmt: skip
+    for label, keywords in searches:
+        hits = idx.search(**keywords)
+        dandisets = sorted({r["dandiset_id"] for r in hits.rows()})
+        say(
+            f"search {label}: {plural(len(hits), 'asset')} in {plural(len(dandisets), 'dandiset')} "
+            f"({', '.join(dandisets[:5])}{', ...' if len(dandisets) > 5 else ''})"
+        )
+
+
+def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) -> list[Path]:
+    """Stream files and plot them: real files where ../shared has them, generated ones else
+    (online: the first matching files of the crawled dandisets)."""
+    jobs: list[tuple[str, Any, str, dict[str, Any]]] = []
+    if real:
+        by_path = {
+            r["path"]: r["asset_id"]
+            for r in idx.sql(
+                "SELECT path, asset_id FROM assets WHERE dandiset_id = $d", {"d": REAL_ID}
+            ).rows()
+        }
+        for name, file, obj, kwargs in REAL_PLOTS:
+            path = next((p for p in by_path if p.endswith(f"_{slug(file)}.nwb")), None)
+            if path is not None:
+                jobs.append((name, idx.asset(by_path[path]), obj, kwargs))
+    where = {} if online else {"dandiset": GENERATED_IDS}
+    prefix = "" if online else "generated_"
+    ephys = idx.search(type="ElectricalSeries", **where)
+    ophys = idx.search(type="PlaneSegmentation", **where)
+    more: list[tuple[str, Any, str, dict[str, Any]]] = [
+        ("ephys_snippet.png", ephys, "/acquisition/ElectricalSeries", {"stop": 3000}),
+        ("dff_traces.png", ophys, "/processing/ophys/DfOverF/DfOverF", {"stop": 1000, "columns": range(6)}),
+    ]  # fmt: skip
+    if not real:
+        more += [
+            ("roi_outlines.png", ophys, "/processing/ophys/ImageSegmentation/PlaneSegmentation", {}),
+            ("unit_raster.png", ephys, "/units", {}),
+        ]  # fmt: skip
+    for name, hits, obj, kwargs in more:
+        if len(hits):
+            jobs.append((prefix + name, hits[0], obj, kwargs))
+    written = []
+    for name, handle, obj, kwargs in jobs:
+        fig = handle.plot(obj, **kwargs)
+        target = folder / name
+        fig.savefig(target, bbox_inches="tight", dpi=100)
+        written.append(target)
+    files = len({j[1].asset_id for j in jobs})
+    say(f"streamed {plural(files, 'file')} and plotted {plural(len(written), 'object')}:")
+    for (_, handle, obj, _), target in zip(jobs, written, strict=True):
+        say.more(f"{target}  ← {obj} of {handle.dandiset_id}/{handle.path}")
     return written
 
 
-def _has_summary(idx: object, asset_id: str) -> bool:
-    rows = idx.sql(  # type: ignore[attr-defined]
-        "SELECT 1 FROM nwb_files WHERE asset_id = $a AND error IS NULL", {"a": asset_id}
-    ).rows()
-    return bool(rows)
+def tour(
+    api_url: str,
+    index: Path,
+    folder: Path,
+    say: Steps,
+    *,
+    real: bool,
+    dandisets: list[str] | None = None,
+    nwb_dandisets: list[str] | None = None,
+) -> list[Path]:
+    from dandindex.index import Index
+
+    crawl(api_url, index, say, dandisets=dandisets or [], nwb_dandisets=nwb_dandisets or [])
+    with Index(index) as idx:
+        explore(idx, say)
+        return pictures(idx, folder, say, real=real, online=dandisets is not None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,23 +324,41 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     warnings.simplefilter("ignore")
-    with tempfile.TemporaryDirectory(prefix="dandindex-demo-") as tmp:
-        work = Path(tmp)
-        if args.online:
-            written = tour(
-                "https://api.dandiarchive.org/api",
-                work / "index",
-                args.out,
-                dandisets=args.dandiset or ["000402"],
-            )
-        else:
-            from dandindex.testing.archive import ArchiveServer
-
-            root = build_archive(work)
-            with ArchiveServer(root) as srv:
-                say(f"local archive server: {srv.api_url}")
-                written = tour(srv.api_url, work / "index", args.out)
-    say(f"done: {len(written)} pictures in {args.out}/")
+    say = Steps()
+    archive, index, folder = prepare(args.out.resolve())
+    if args.online:
+        written = tour(
+            "https://api.dandiarchive.org/api",
+            index,
+            folder,
+            say,
+            real=False,
+            dandisets=args.dandiset or ["000402"],
+        )
+        return 0 if written else 1
+    real = build_archive(archive, say)
+    with serve(archive) as srv:
+        say(f"local DANDI API: {srv.api_url} (serving {archive})")
+        written = tour(
+            srv.api_url,
+            index,
+            folder,
+            say,
+            real=real,
+            nwb_dandisets=GENERATED_IDS + [REAL_ID],
+        )
+    port = srv.api_url.rsplit(":", 1)[1].split("/")[0]
+    print(
+        f"\nDone: {len(written)} pictures in {folder}. Go on exploring:\n"
+        f"  export DANDINDEX_INDEX={index}\n"
+        "  dandindex info\n"
+        "  dandindex search --area thalamus\n"
+        f"  dandindex show {REAL_ID}/<path from the search>\n"
+        f"To stream and plot, serve the archive again (in another terminal):\n"
+        f"  dandindex serve-archive {archive} --port {port}\n"
+        f"  dandindex plot {REAL_ID}/<path> /units --out raster.png",
+        flush=True,
+    )
     return 0 if written else 1
 
 

@@ -71,6 +71,38 @@ class AssetHandle:
             source=source,
         )
 
+    def __repr__(self) -> str:
+        from dandindex.display import human_size
+
+        size = f", {human_size(self.size)}" if self.size is not None else ""
+        return f"AssetHandle(DANDI:{self.dandiset_id}/{self.version} {self.path}{size})"
+
+    def _repr_html_(self) -> str:
+        """The asset, its links and, when the index summarised it, its objects."""
+        from html import escape
+
+        from dandindex.display import html_table, human_size
+
+        head = (
+            f"<b>DANDI:{escape(self.dandiset_id)}/{escape(self.version)}</b> "
+            f"<code>{escape(self.path)}</code> {human_size(self.size)}"
+        )
+        links = " · ".join(
+            f'<a href="{escape(u)}" target="_blank">{label}</a>'
+            for label, u in (("download", self.api_url), ("S3", self.s3_url))
+            if u
+        )
+        try:
+            objects = self.summary()["objects"] if self.source is not None else []
+        except DandindexError:
+            objects = []
+        cols = ["path", "neurodata_type", "shape", "unit", "rate", "n_rows"]
+        rows = [{c: o.get(c) for c in cols} for o in objects]
+        for r in rows:
+            r["shape"] = "×".join(map(str, r["shape"])) if r["shape"] else None
+        table = html_table(rows, cols, f"{len(rows)} objects") if rows else ""
+        return f"<p>{head}<br>{links}</p>{table}"
+
     # -- URLs ------------------------------------------------------------------------
 
     def url(self, kind: str = "api") -> str:

@@ -69,6 +69,22 @@ class Index:
             file = self.snapshot / f"{name}.parquet"
             create_table_view(self.con, name, file if file.exists() else None)
 
+    def __repr__(self) -> str:
+        n = self.manifest.get("row_counts", {})
+        return (
+            f"Index({str(self.path)!r}: {n.get('dandisets', 0):,} dandisets, "
+            f"{n.get('assets', 0):,} assets, {n.get('nwb_files', 0):,} NWB summaries)"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from dandindex.display import info_lines
+
+        lines = info_lines(self.info())
+        items = "".join(f"<li>{escape(line.strip())}</li>" for line in lines[1:])
+        return f"<b>{escape(lines[0])}</b><ul>{items}</ul>"
+
     # -- context manager ------------------------------------------------------------
 
     def __enter__(self) -> Index:

@@ -11,13 +11,14 @@ dandiset hits their assets without opening the index again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from html import escape
+from typing import Any, ClassVar, Protocol
 
 import pyarrow as pa
 
+from dandindex.display import NOTEBOOK_ROWS, count_caption, html_table, text_table
 from dandindex.handles import AssetHandle
 
 
@@ -68,24 +69,43 @@ class Result:
             raise IndexError(f"row {i} of {n}")
         return self.table.slice(i % n, 1).to_pylist()[0]
 
+    #: columns a repr shows first (all columns when empty)
+    SHOWN: ClassVar[tuple[str, ...]] = ()
+    NOUN: ClassVar[str] = "rows"
+
+    def _shown(self) -> list[str]:
+        cols = [c for c in self.SHOWN if c in self.columns]
+        return cols or self.columns
+
+    def _caption(self, shown: int) -> str:
+        total = self.total if self.total is not None else len(self)
+        noun = self.NOUN[:-1] if total == 1 and self.NOUN.endswith("s") else self.NOUN
+        caption = count_caption(shown, total, noun, more=self.truncated and not self.total)
+        if total > shown:
+            caption += " shown"
+        return caption
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self)} rows, columns {self.columns})"
+        shown = min(len(self), 10)
+        lines = [f"{type(self).__name__}: {self._caption(shown)}"]
+        if len(self):
+            table = text_table(self.table.slice(0, shown).to_pylist(), self._shown())
+            lines += ["  " + line for line in table.splitlines()]
+        if len(self) > shown:
+            lines.append(f"  ... {len(self) - shown:,} more: .to_pandas() or .rows() for all")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        cols = self.columns
-        body = "".join(
-            "<tr>"
-            + "".join(
-                f"<td>{escape(json.dumps(r[c], default=str) if isinstance(r[c], list) else str(r[c]))}</td>"
-                for c in cols
-            )
-            + "</tr>"
-            for r in self.table.slice(0, 50).to_pylist()
+        shown = min(len(self), NOTEBOOK_ROWS)
+        html = html_table(
+            self.table.slice(0, shown).to_pylist(),
+            self._shown(),
+            self._caption(shown),
+            link={"path": "web_url", "dandiset_id": "web_url"},
         )
-        head = "".join(f"<th>{escape(c)}</th>" for c in cols)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        notes = "".join(f"<p><i>{escape(n)}</i></p>" for n in self.notes)
+        return html + notes
 
 
 class AssetSet(Result):
@@ -94,6 +114,9 @@ class AssetSet(Result):
     The Arrow table holds the printed columns; what opening a file needs (the recorded byte
     ranges and blob URL) is kept beside it, one entry per row.
     """
+
+    SHOWN = ("dandiset_id", "version", "size", "species", "modalities", "areas", "path")
+    NOUN = "assets"
 
     def __init__(
         self,
@@ -127,22 +150,6 @@ class AssetSet(Result):
         """Plot `object_path` for the first `n` matches; returns their Figures."""
         return [self.handle(i).plot(object_path, **kwargs) for i in range(min(n, len(self)))]
 
-    def __repr__(self) -> str:
-        rows = self.table.slice(0, 10).to_pylist()
-        head = f"AssetSet: {len(self)} assets" + (" (more matched)" if self.truncated else "")
-        lines = [head] + [f"  {r['dandiset_id']}/{r['version']}  {r['path']}" for r in rows]
-        if len(self) > 10:
-            lines.append(f"  ... {len(self) - 10} more")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        keep = [
-            c
-            for c in ("dandiset_id", "version", "path", "size", "species", "modalities", "areas")
-            if c in self.columns
-        ]
-        return Result(self.table.select(keep))._repr_html_()
-
 
 @dataclass(frozen=True)
 class DandisetHit:
@@ -158,6 +165,15 @@ class DandisetHit:
     def __getitem__(self, key: str) -> Any:
         return self.row[key]
 
+    def __repr__(self) -> str:
+        name = self.row.get("name") or ""
+        n = self.row.get("asset_count", self.row.get("assets"))
+        return f"DandisetHit({self.dandiset_id}: {name!r}" + (f", {n} assets)" if n else ")")
+
+    def _repr_html_(self) -> str:
+        cols = [c for c in self.row if not c.endswith("_url")]
+        return html_table([self.row], cols, f"DANDI:{self.dandiset_id}", link={"name": "web_url"})
+
     def assets(self, **keywords: Any) -> Any:
         """The dandiset's assets, by the same index (more facets narrow them)."""
         if self.source is None:
@@ -169,6 +185,9 @@ class DandisetHit:
 
 class DandisetSet(Result):
     """What a dandiset-level search returns: one row per dandiset."""
+
+    SHOWN = ("dandiset_id", "assets", "size", "species", "modalities", "name")
+    NOUN = "dandisets"
 
     def __getitem__(self, i: int) -> DandisetHit:
         return DandisetHit(super().__getitem__(i), self.source)

@@ -63,6 +63,14 @@ if TYPE_CHECKING:
     help="NWB files read in parallel.",
 )
 @click.option(
+    "--nwb-dandiset",
+    "nwb_dandisets",
+    multiple=True,
+    metavar="ID",
+    help="With --nwb, read NWB files only of these dandisets (repeatable); the others are "
+    "indexed from their metadata.",
+)
+@click.option(
     "--nwb-max-size",
     default=None,
     type=int,
@@ -92,6 +100,7 @@ def crawl(
     timeout: float,
     nwb: bool,
     nwb_workers: int,
+    nwb_dandisets: tuple[str, ...],
     nwb_max_size: int | None,
     nwb_file_timeout: float,
     quiet: bool,
@@ -136,6 +145,7 @@ def crawl(
         nwb=nwb,
         nwb_workers=nwb_workers,
         nwb_max_size=nwb_max_size,
+        nwb_dandisets=[d.zfill(6) if d.isdigit() else d for d in nwb_dandisets],
         nwb_file_timeout=nwb_file_timeout,
     )
     bar = None

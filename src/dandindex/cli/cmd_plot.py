@@ -166,7 +166,7 @@ def show(asset: str, fmt: str, index_dir: str | None) -> None:
         click.echo(json.dumps(s, indent=1, default=str))
         return
     f = s["file"]
-    from dandindex.cli.output import human_size
+    from dandindex.display import human_size
 
     size = f.get("size") or handle.size
     click.echo(f"DANDI:{handle.dandiset_id}/{handle.version}  {handle.path}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS
+from dandindex.errors import UsageError
 
 
 @click.command("serve-archive", context_settings=CONTEXT_SETTINGS)
@@ -47,15 +50,28 @@ def serve_archive(
     """
     from dandindex.testing.archive import ArchiveServer, Faults
 
-    server = ArchiveServer(
-        folder,
-        host=host,
-        port=port,
-        api_key=api_key,
-        faults=Faults(latency=latency),
-        content_urls="local" if local_content_urls else "stored",
-        counters_route=counters,
-    )
+    try:
+        server = ArchiveServer(
+            folder,
+            host=host,
+            port=port,
+            api_key=api_key,
+            faults=Faults(latency=latency),
+            content_urls="local" if local_content_urls else "stored",
+            counters_route=counters,
+        )
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"Port {port} on {host} is in use (another serve-archive?): "
+                "pick another --port, or --port 0 for a free one."
+            ) from None
+        if e.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(
+                f"Cannot listen on {host}:{port} ({e.strerror}): ports below 1024 need root, "
+                "and --host must be an address of this machine."
+            ) from None
+        raise
     n = len(server.snapshot.dandisets())
     click.echo(server.api_url)
     click.echo(f"Serving {n} dandisets from {folder}; Ctrl-C to stop.", err=True)

@@ -15,6 +15,7 @@ from dandindex.cli.base import (
     parse_params,
 )
 from dandindex.cli.output import Output, output_options
+from dandindex.display import info_lines
 
 
 @click.command("sql", context_settings=CONTEXT_SETTINGS)
@@ -82,11 +83,23 @@ def schema(table: str, index_dir: str | None, output: Output) -> None:
 
 
 @click.command("info", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text (default) or json (everything, for scripts).",
+)
 @index_option
-def info(index_dir: str | None) -> None:
-    """What the index holds: where it was crawled from, when, row counts, versions.
+def info(index_dir: str | None, fmt: str) -> None:
+    """What the index holds: where it was crawled from, when, row counts, NWB area coverage,
+    versions (--format json for all of it).
 
     Example: dandindex info --index ./idx
     """
     with open_index(index_dir) as idx:
-        click.echo(json.dumps(idx.info(), indent=1, default=str))
+        data = idx.info()
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=1, default=str))
+    else:
+        click.echo("\n".join(info_lines(data)))

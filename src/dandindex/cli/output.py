@@ -20,29 +20,15 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import IO, Any, TypeVar
 
 import click
 
+from dandindex.display import cell, plain
 from dandindex.errors import UsageError, hint
 
 FORMATS = ["table", "json", "jsonl", "csv", "parquet"]
-SIZE_COLUMNS = {"size", "number_of_bytes", "bytes_read", "size_mb"}
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def human_size(n: Any) -> str:
-    """Bytes as people read them: 4.7 GB, 120 kB, 512 B (powers of 1000, as DANDI shows)."""
-    if n is None:
-        return ""
-    n = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n) < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} PB"  # pragma: no cover
 
 
 @dataclass
@@ -131,37 +117,6 @@ def output_options(f: F) -> F:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _cell(value: Any, column: str = "") -> str:
-    v = _plain(value)
-    if v is None:
-        return ""
-    if column in SIZE_COLUMNS and isinstance(v, (int, float)):
-        return human_size(v)
-    if isinstance(v, list):
-        text = ", ".join("" if x is None else str(x) for x in v)
-    elif isinstance(v, float):
-        text = f"{v:g}"
-    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10000:
-        text = f"{v:,}"
-    else:
-        text = str(v)
-    return text.replace("\n", " ")
 
 
 def _select(
@@ -259,25 +214,25 @@ def _write_text(table: Any, fmt: str, f: IO[str], protected: Sequence[str], fit:
     if fmt == "json":
         f.write("[")
         for i, row in enumerate(rows):
-            f.write(("," if i else "") + "\n" + json.dumps(_plain(row), ensure_ascii=False))
+            f.write(("," if i else "") + "\n" + json.dumps(plain(row), ensure_ascii=False))
         f.write("\n]\n")
     elif fmt == "jsonl":
         for row in rows:
-            f.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+            f.write(json.dumps(plain(row), ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.writer(f)
         writer.writerow(table.column_names)
         for row in rows:
             writer.writerow(
-                ["" if row[c] is None else _csv_cell(row[c]) for c in table.column_names]
+                ["" if row[c] is None else _csvcell(row[c]) for c in table.column_names]
             )
     else:
         f.write(render_table(table.column_names, rows, protected, fit))
     f.flush()
 
 
-def _csv_cell(value: Any) -> str:
-    v = _plain(value)
+def _csvcell(value: Any) -> str:
+    v = plain(value)
     text = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
     return text.replace("\n", " ")
 
@@ -290,7 +245,7 @@ def render_table(
 ) -> str:
     """Aligned columns; on a terminal, the widest unprotected columns are shortened (with …)
     until the table fits the window."""
-    cells = [[_cell(r[c], c) for c in names] for r in rows]
+    cells = [[cell(r[c], c) for c in names] for r in rows]
     widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
     if fit:
         room = shutil.get_terminal_size((120, 24)).columns

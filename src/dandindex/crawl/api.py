@@ -8,7 +8,6 @@ series; dandisets in parallel). Unchanged dandisets (same listing stamp) cost no
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,10 +17,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dandindex.crawl import rows as R
+from dandindex.crawl.client import make_client, scrub, url_hint
 from dandindex.errors import CrawlError, IndexDamagedError
 from dandindex.facets import write_facets_in_subprocess
 from dandindex.fsutil import now_utc
-from dandindex.instances import KNOWN
 from dandindex.schemas import TABLES_VERSION
 from dandindex.store import IndexStore, error_row, manifest_base, stamp_key
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 VERSION_MODES = ("draft", "latest", "all")
-KNOWN_INSTANCES = {name: api for name, (api, _) in KNOWN.items()}
 
 
 @dataclass
@@ -48,6 +46,7 @@ class CrawlOptions:
     nwb_workers: int = 8
     nwb_max_size: int | None = None
     nwb_file_timeout: float | None = 600.0
+    nwb_dandisets: list[str] = field(default_factory=list)  # read NWB files only of these
 
     def public(self) -> dict[str, Any]:
         """What goes into the manifest (never the key)."""
@@ -61,6 +60,7 @@ class CrawlOptions:
             "nwb_workers": self.nwb_workers,
             "nwb_max_size": self.nwb_max_size,
             "nwb_file_timeout": self.nwb_file_timeout,
+            "nwb_dandisets": self.nwb_dandisets,
         }
 
 
@@ -79,6 +79,7 @@ class CrawlStats:
     nwb_done: int = 0
     nwb_failed: int = 0
     nwb_bytes: int = 0
+    nwb_not_read: int = 0  # NWB assets kept as metadata only (not summarised, none cached)
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # failed dandiset → why
@@ -96,6 +97,8 @@ class CrawlStats:
             if self.nwb_total
             else ""
         )
+        if self.nwb_not_read and self.nwb_total:
+            nwb += f", {self.nwb_not_read} NWB assets metadata only"
         return (
             f"{self.dandisets_total} dandisets ({self.dandisets_fetched} fetched, "
             f"{self.dandisets_unchanged} unchanged, {self.dandisets_failed} failed, "
@@ -105,52 +108,6 @@ class CrawlStats:
 
 
 ProgressHook = Callable[[CrawlStats], None]
-
-
-def resolve_api_url(api_url: str | None, instance: str | None) -> str:
-    if api_url:
-        return api_url.rstrip("/")
-    name = instance or "dandi"
-    if name not in KNOWN_INSTANCES:
-        from dandindex.errors import closest
-
-        hint = ", ".join(closest(name, KNOWN_INSTANCES)) or ", ".join(KNOWN_INSTANCES)
-        raise CrawlError(f"Unknown DANDI instance {name!r}; known: {hint}. Or pass --api-url URL.")
-    return KNOWN_INSTANCES[name]
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
-def make_client(
-    api_url: str, api_key: str | None, pool: int, timeout: float = 60.0
-) -> DandiAPIClient:
-    """A real `DandiAPIClient` over a session set up like every other (`dandindex.remote`):
-    a connection pool sized for our workers and a timeout on every request it makes."""
-    os.environ.setdefault("DANDI_NO_ET", "1")
-    from dandi.dandiapi import DandiAPIClient
-
-    from dandindex.remote.session import mount_pool
-
-    try:
-        client = DandiAPIClient(api_url=api_url)
-    except Exception as e:  # the client raises RuntimeError/ConnectionError for an unreachable API
-        raise CrawlError(
-            f"Cannot reach the DANDI API at {api_url}: {_scrub(str(e), api_key)}"
-        ) from None
-    mount_pool(client.session, pool=pool, timeout=timeout)
-    if api_key:
-        import requests as rq
-
-        try:
-            client.authenticate(api_key)
-        except rq.HTTPError as e:
-            status = e.response.status_code if e.response is not None else "?"
-            raise CrawlError(
-                f"The API key was refused by {api_url} (HTTP {status}); check DANDI_API_KEY."
-            ) from None
-    return client
 
 
 class Crawler:
@@ -202,7 +159,7 @@ class Crawler:
     ) -> dict[str, Any]:
         return error_row(
             stage,
-            _scrub(error, self.opts.api_key),
+            scrub(error, self.opts.api_key),
             dandiset_id=dandiset_id,
             version=version,
             asset_id=asset_id,
@@ -267,8 +224,10 @@ class Crawler:
         except CrawlError:
             raise
         except Exception as e:  # what the client raises after its retries
+            status = getattr(getattr(e, "response", None), "status_code", None)
             raise CrawlError(
-                f"Listing dandisets on {self.api_url} failed: {_scrub(str(e), self.opts.api_key)}"
+                f"Listing dandisets on {self.api_url} failed: {scrub(str(e), self.opts.api_key)}"
+                + (f".{url_hint(self.api_url)}" if status == 404 else "")
             ) from None
         try:
             previous = self.store.manifest() if self.store.exists() else {}
@@ -321,7 +280,7 @@ class Crawler:
                     else:
                         self.stats.bump(dandisets_failed=1, errors=1)
                         self.stats.failed.append(ident)
-                        reason = _scrub(describe_failure(exc), self.opts.api_key)
+                        reason = scrub(describe_failure(exc), self.opts.api_key)
                         self.stats.reasons[ident] = reason
                         failed_errors.append(self._error("dandiset", reason, ident))
                         old = prev_ds.get(ident, {}).get("part")
@@ -383,6 +342,7 @@ class Crawler:
             timeout=min(self.opts.timeout, 60.0),
             summarize=self.opts.nwb,
             file_timeout=self.opts.nwb_file_timeout,
+            only_dandisets=frozenset(self.opts.nwb_dandisets),
         )
 
         def progress(done: int, total: int) -> None:
@@ -394,6 +354,7 @@ class Crawler:
             self.store, assets, self.api_url, options, self.opts.api_key, progress, read
         )
         self.stats.nwb_bytes, self.stats.nwb_failed = read["bytes"], read["failed"]
+        self.stats.nwb_not_read = read["not_read"]
         files, objects, locations = nwb_rows(self.store, assets, summaries)
         return {"nwb_files": files, "nwb_objects": objects, "nwb_locations": locations}
 

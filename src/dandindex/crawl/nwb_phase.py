@@ -85,6 +85,7 @@ class NWBOptions:
     timeout: float = 30.0
     summarize: bool = True  # False: only reuse cached summaries (no network)
     file_timeout: float | None = 600.0  # seconds a file may take (its worker is then replaced)
+    only_dandisets: frozenset[str] = frozenset()  # read new files only of these (empty: all)
 
 
 def run_summaries(
@@ -105,6 +106,7 @@ def run_summaries(
         read_stats = {}
     read_stats.setdefault("bytes", 0)
     read_stats.setdefault("failed", 0)
+    read_stats.setdefault("not_read", 0)
     results: dict[str, dict[str, Any]] = {}
     todo: dict[str, NWBAsset] = {}
     for a in assets:
@@ -112,7 +114,10 @@ def run_summaries(
             continue
         if cache.has(a.key):
             results[a.key] = CACHED
-        elif not options.summarize:
+        elif not options.summarize or (
+            options.only_dandisets and a.dandiset_id not in options.only_dandisets
+        ):
+            read_stats["not_read"] += 1  # metadata only
             continue
         elif options.max_size is not None and (a.size or 0) > options.max_size:
             results[a.key] = error_summary(

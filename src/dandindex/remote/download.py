@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -43,8 +44,14 @@ def download(
         and (size is None or target.stat().st_size == size)
         and (sha256 is None or sha256_of(target) == sha256)
     )
-    if intact:
-        return target  # downloaded before and intact: nothing to fetch
+    if intact:  # downloaded before and intact: nothing to fetch
+        if progress:
+            checked = "size and sha256" if sha256 else "size" if size is not None else "name"
+            print(
+                f"{target} is already there ({checked} match): not downloaded again.",
+                file=sys.stderr,
+            )
+        return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

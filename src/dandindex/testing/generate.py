@@ -347,37 +347,48 @@ def archive_of_files(
     dandiset_id: str = "000001",
     seed: int = 0,
     species: Mapping[str, tuple[str, str]] | None = None,
+    modalities: Mapping[str, str | None] | None = None,
+    name: str | None = None,
 ) -> dict[str, Path]:
     """A one-dandiset archive whose NWB assets are exactly `files` (``{name: path}``), each
     served as its blob with its true size and sha256; returns ``{asset_id: path}``.
     `species`: ``{name: (NCBI taxon id, species name as stored)}`` for some files (others:
-    mouse)."""
+    mouse); `modalities`: ``{name: ecephys/ophys/icephys/behavior or None}`` (default
+    ecephys); `name`: the dandiset's title. Blobs of an archive already at `root` are kept,
+    so several calls build one archive."""
     root = Path(root)
     folder = root / "dandisets" / dandiset_id
     folder.mkdir(parents=True, exist_ok=True)
     w = MetadataWriter(root, seed)
     created = w.when(0)
     summary = AssetsSummary()
-    blobs: dict[str, str] = {}
+    blob_index = root / "blobs" / "index.json"
+    blobs: dict[str, str] = json.loads(blob_index.read_text()) if blob_index.exists() else {}
     out: dict[str, Path] = {}
+    modalities = modalities or {}
     with open(folder / "assets.jsonl", "w", encoding="utf-8") as f:
-        for i, (name, path) in enumerate(sorted(files.items())):
+        for i, (key, path) in enumerate(sorted(files.items())):
             sha, size = sha256_file(path)
             item, blob = w.asset(
-                path=f"sub-{i:04d}/sub-{i:04d}_{name}.nwb",
+                path=f"sub-{i:04d}/sub-{i:04d}_{key}.nwb",
                 size=size,
                 encoding="application/x-nwb",
                 schema="0.6.7",
                 created=created + timedelta(minutes=i),
-                modality="ecephys",
+                modality=modalities.get(key, "ecephys"),
                 taxon="10090",
                 subject=f"{i:04d}",
                 embargoed=False,
                 sha256=sha,
             )
-            if species and name in species:
-                taxon, stored = species[name]
-                item["metadata"]["wasAttributedTo"][0]["species"] = {
+            if species and key in species:
+                taxon, stored = species[key]
+                meta = item["metadata"]
+                meta.setdefault(
+                    "wasAttributedTo",
+                    [{"identifier": f"{i:04d}", "schemaKey": "Participant"}],
+                )
+                meta["wasAttributedTo"][0]["species"] = {
                     "identifier": f"http://purl.obolibrary.org/obo/NCBITaxon_{taxon}",
                     "name": stored,
                     "schemaKey": "SpeciesType",
@@ -386,10 +397,10 @@ def archive_of_files(
             out[item["asset_id"]] = Path(path)
             summary.add(item)
             f.write(json.dumps(item, separators=(",", ":")) + "\n")
-    _dump(
-        folder / "dandiset.json",
-        dandiset_meta(w, dandiset_id, "ecephys", "0.6.7", created, summary, embargoed=False),
-    )
+    meta = dandiset_meta(w, dandiset_id, "ecephys", "0.6.7", created, summary, embargoed=False)
+    if name:
+        meta["name"] = name
+    _dump(folder / "dandiset.json", meta)
     (root / "blobs").mkdir(exist_ok=True)
-    _dump(root / "blobs" / "index.json", blobs)
+    _dump(blob_index, blobs)
     return out

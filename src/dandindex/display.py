@@ -1,0 +1,208 @@
+"""How values look to people, in a terminal and in a notebook: sizes, cells, tables.
+
+Pure formatting with no dandindex imports, shared by the results' reprs and the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+SIZE_COLUMNS = {"size", "number_of_bytes", "bytes_read"}
+LINK_COLUMNS = {"web_url", "dandi_url", "api_url", "s3_url"}
+NOTEBOOK_ROWS = 50
+
+STYLE = (
+    "<style>.dandindex-table td,.dandindex-table th{text-align:left;padding:2px 8px;"
+    "vertical-align:top}.dandindex-table td{font-family:monospace;font-size:90%}"
+    ".dandindex-table caption{caption-side:top;text-align:left;padding:4px 0;"
+    "font-weight:bold}</style>"
+)
+
+
+def human_size(n: Any) -> str:
+    """Bytes as people read them: 4.7 GB, 120 kB, 512 B (powers of 1000, as DANDI shows)."""
+    if n is None:
+        return ""
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"  # pragma: no cover
+
+
+def when(value: Any) -> str:
+    """A timestamp to the minute (no microseconds); a date as it is."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") + (" UTC" if value.tzinfo else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON holds it: dates as ISO text, decimals as numbers, bytes as text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def cell(value: Any, column: str = "") -> str:
+    """One value as a table shows it: sizes in kB/MB/GB, timestamps to the minute, lists
+    joined, big counts with thousands separators, nothing for None; one line."""
+    if isinstance(value, datetime):
+        return when(value)
+    v = plain(value)
+    if v is None:
+        return ""
+    if column in SIZE_COLUMNS and isinstance(v, int | float):
+        return human_size(v)
+    if isinstance(v, list):
+        text = ", ".join("" if x is None else str(x) for x in v)
+    elif isinstance(v, dict):
+        text = json.dumps(v, default=str)
+    elif isinstance(v, float):
+        text = f"{v:g}"
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10000:
+        text = f"{v:,}"
+    else:
+        text = str(v)
+    return text.replace("\n", " ")
+
+
+def count_caption(shown: int, total: int | None, noun: str, *, more: bool = False) -> str:
+    """'50 of 4,672 assets', '12 assets', '20 assets (more matched)'."""
+    if total is not None and total > shown:
+        return f"{shown:,} of {total:,} {noun}"
+    return f"{shown:,} {noun}" + (" (more matched; raise the limit)" if more else "")
+
+
+def html_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    caption: str,
+    *,
+    link: dict[str, str] | None = None,
+) -> str:
+    """An HTML table for a notebook: `caption` above, values as `cell` shows them; `link`
+    maps a column to the column holding its URL (e.g. path → web_url)."""
+    link = link or {}
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = []
+    for r in rows:
+        tds = []
+        for c in columns:
+            text = escape(cell(r.get(c), c))
+            url = r.get(link[c]) if c in link else (r.get(c) if c in LINK_COLUMNS else None)
+            if url and str(url).startswith(("http://", "https://")):
+                text = f'<a href="{escape(str(url))}" target="_blank">{text}</a>'
+            tds.append(f"<td>{text}</td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return (
+        f'{STYLE}<table class="dandindex-table"><caption>{escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], width: int = 100) -> str:
+    """A plain aligned table for a repr: the last column is never cut, the others are cut
+    to share `width`."""
+    cells = [[cell(r.get(c), c) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    for i in range(len(columns) - 1):
+        widths[i] = min(widths[i], max(8, width // max(len(columns), 1)))
+
+    def line(values: Sequence[str]) -> str:
+        out = []
+        for i, v in enumerate(values):
+            w = widths[i]
+            v = v if len(v) <= w or i == len(values) - 1 else v[: w - 1] + "…"
+            out.append(v if i == len(values) - 1 else v.ljust(w))
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(list(columns))] + [line(row) for row in cells])
+
+
+def _duration(start: str | None, end: str | None) -> str:
+    try:
+        seconds = datetime.fromisoformat(end or "") - datetime.fromisoformat(start or "")
+    except ValueError:
+        return ""
+    s = seconds.total_seconds()
+    return f" ({s:.0f} s)" if s < 120 else f" ({s / 60:.0f} min)"
+
+
+def info_lines(info: dict[str, Any]) -> list[str]:
+    """`dandindex info` for a terminal: what the index holds, in a few sentences."""
+    n = info["row_counts"]
+    opts = info.get("options") or {}
+    v = info.get("versions") or {}
+
+    def count(table: str, word: str) -> str:
+        return f"{n.get(table, 0):,} {word}"
+
+    lines = [
+        f"Index {info['path']}",
+        f"  crawled from {info.get('api_url') or 'an unknown API'}"
+        + (f" on {when(info['crawl_finished'])}" if info.get("crawl_finished") else "")
+        + _duration(info.get("crawl_started"), info.get("crawl_finished")),
+        "  "
+        + ", ".join(
+            [
+                count("dandisets", "dandisets"),
+                count("versions", "versions"),
+                count("assets", "assets"),
+                count("contributors", "contributor rows"),
+            ]
+        ),
+    ]
+    which = "all versions" if opts.get("versions") == "all" else "latest versions"
+    only = opts.get("dandisets") or []
+    lines.append(
+        f"  {which} of {'dandisets ' + ', '.join(only) if only else 'every dandiset'}"
+        + (", embargoed included" if opts.get("include_embargoed") else "")
+    )
+    if n.get("crawl_errors"):
+        lines.append(
+            f"  {count('crawl_errors', 'crawl errors')}: dandindex sql "
+            '"SELECT * FROM crawl_errors" shows them; the next crawl retries them'
+        )
+    if n.get("nwb_files"):
+        cov = info.get("nwb_area_coverage") or {}
+        lines.append(
+            f"NWB summaries: {count('nwb_files', 'files')}, {count('nwb_objects', 'objects')}, "
+            f"{count('nwb_locations', 'electrode/imaging locations')}"
+        )
+        if cov.get("nwb_files"):
+            lines.append(
+                f"  {cov['with_mapped_area']:,} of {cov['nwb_files']:,} readable files name a brain "
+                f"area the atlas knows ({cov['share_mapped']:.0%}); "
+                "`dandindex areas --unmapped` lists the rest"
+            )
+    else:
+        lines.append("No NWB summaries: crawl with --nwb to search neurodata types and areas.")
+    lines.append(
+        f"dandindex {v.get('dandindex_version') or '?'}, dandi {v.get('dandi_version') or '?'}, "
+        f"dandischema {v.get('dandischema_version') or '?'}"
+        + (f", tables v{info['tables_version']}" if info.get("tables_version") else "")
+    )
+    lines += [f"Note: {note}" for note in info.get("notes") or []]
+    return lines

@@ -1,0 +1,118 @@
+"""Everyday use: ordinary mistakes end in sentences, results print well in a terminal and a
+notebook, `info` reads like prose."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+
+from click.testing import CliRunner
+
+from dandindex.cli import cli
+from dandindex.results import AssetSet, DandisetSet
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def no_traceback(r) -> None:
+    assert "Traceback" not in r.output, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+
+
+def test_crawl_of_an_unreachable_api_is_a_sentence(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once closed
+    r = run("crawl", "--api-url", f"http://127.0.0.1:{port}/api", "--index", str(tmp_path / "i"))
+    assert r.exit_code != 0
+    assert f"Cannot reach the DANDI API at http://127.0.0.1:{port}/api" in r.output
+    assert "Check the address" in r.output
+    no_traceback(r)
+    assert not (tmp_path / "i" / "manifest.json").exists()
+
+
+def test_crawl_of_an_api_url_without_api_suggests_it(server, tmp_path):
+    base = server.api_url.removesuffix("/api")
+    r = run("crawl", "--api-url", base + "/nope", "--index", str(tmp_path / "i"))
+    assert r.exit_code != 0
+    assert f"Did you mean {base}/nope/api?" in r.output, r.output
+    no_traceback(r)
+
+
+def test_serve_archive_on_a_busy_port_is_a_sentence(generated):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run("serve-archive", str(generated.root), "--port", str(port))
+    assert r.exit_code == 2
+    assert f"Port {port} on 127.0.0.1 is in use" in r.output
+    assert "--port 0 for a free one" in r.output
+    no_traceback(r)
+
+
+def test_info_reads_like_prose_and_json_keeps_everything(index_dir, idx):
+    r = run("info", "--index", str(index_dir))
+    assert r.exit_code == 0, r.output
+    n = idx.info()["row_counts"]
+    assert r.output.startswith(f"Index {index_dir}\n")
+    assert f"{n['dandisets']:,} dandisets" in r.output
+    assert f"{n['assets']:,} assets" in r.output
+    assert re.search(r"on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ s\)", r.output)  # no microseconds
+    assert "readable files name a brain area the atlas knows" in r.output
+    assert not r.output.lstrip().startswith("{")
+    data = json.loads(run("info", "--format", "json", "--index", str(index_dir)).output)
+    assert data["row_counts"] == n and data["nwb_area_coverage"]["nwb_files"] > 0
+
+
+def test_results_print_as_tables_that_say_how_many(idx):
+    hits = idx.search(modality="ecephys")
+    assert isinstance(hits, AssetSet) and len(hits) > 10
+    text = repr(hits)
+    lines = text.splitlines()
+    assert lines[0] == f"AssetSet: 10 of {len(hits):,} assets shown"
+    assert lines[1].split() == [
+        "dandiset_id", "version", "size", "species", "modalities", "areas", "path"
+    ]  # fmt: skip
+    assert hits[0].path in lines[2]  # whole paths, never cut
+    assert lines[-1].startswith(f"  ... {len(hits) - 10:,} more")
+    limited = idx.search(modality="ecephys", limit=3)
+    assert repr(limited).splitlines()[0] == f"AssetSet: 3 of {len(hits):,} assets shown"
+    one = idx.sql("SELECT 1 AS a")
+    assert repr(one).splitlines()[0] == "Result: 1 row"
+
+
+def test_results_show_in_a_notebook_as_linked_tables(idx):
+    hits = idx.search(modality="ecephys")
+    html = hits._repr_html_()
+    assert f"<caption>{min(50, len(hits))} of {len(hits):,} assets shown</caption>" in html or (
+        len(hits) <= 50 and f"<caption>{len(hits)} assets</caption>" in html
+    )
+    assert html.count("<tr>") == min(50, len(hits)) + 1
+    first = hits.rows()[0]
+    assert f'<a href="{first["web_url"]}" target="_blank">{first["path"]}</a>' in html
+    assert " GB</td>" in html or " MB</td>" in html or " kB</td>" in html  # human sizes
+    dandisets = idx.search(modality="ecephys", level="dandiset")
+    assert isinstance(dandisets, DandisetSet)
+    assert "dandisets</caption>" in dandisets._repr_html_()
+    hit = dandisets[0]
+    assert repr(hit).startswith(f"DandisetHit({hit.dandiset_id}: ")
+    assert f"DANDI:{hit.dandiset_id}" in hit._repr_html_()
+
+
+def test_handles_and_the_index_describe_themselves(idx, generated):
+    asset_id = next(a for a, x in generated.nwb_assets.items() if x.modality == "ecephys")
+    h = idx.asset(asset_id)
+    assert (
+        repr(h)
+        == f"AssetHandle(DANDI:{h.dandiset_id}/{h.version} {h.path}, "
+        + (repr(h).rsplit(", ", 1)[1])
+    )
+    assert re.search(r", [\d.]+ (B|kB|MB|GB)\)$", repr(h))
+    html = h._repr_html_()
+    assert "ElectricalSeries" in html and "/units" in html and ">download</a>" in html
+    assert repr(idx).startswith(f"Index({str(idx.path)!r}: ")
+    assert "NWB summaries" in idx._repr_html_()
