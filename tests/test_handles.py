@@ -39,7 +39,7 @@ def test_search_hits_open_like_a_local_read(idx, generated, nwb_files):
 
     hits = idx.search(species="mouse", modality="ophys", area="VISp")
     assert isinstance(hits, AssetSet) and len(hits) >= 1
-    assert "AssetSet" in repr(hits) and "<table class=\"dandindex-table\">" in hits._repr_html_()
+    assert "AssetSet" in repr(hits) and '<table class="dandindex-table">' in hits._repr_html_()
     h = next(x for x in hits.handles() if x.asset_id in generated.nwb_assets)
     with h.open() as nwb:
         streamed = nwb.processing["ophys"]["DfOverF"]["DfOverF"].data[:1000, :5]
