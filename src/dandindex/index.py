@@ -73,7 +73,7 @@ class Index:
         n = self.manifest.get("row_counts", {})
         return (
             f"Index({str(self.path)!r}: {n.get('dandisets', 0):,} dandisets, "
-            f"{n.get('assets', 0):,} assets, {n.get('nwb_files', 0):,} NWB summaries)"
+            f"{n.get('assets', 0):,} assets, {n.get('nwb_files', 0):,} NWB file rows)"
         )
 
     def _repr_html_(self) -> str:

@@ -1,0 +1,42 @@
+"""docs/tour.ipynb, executed by nbconvert on a real kernel: its outputs are HTML tables and
+PNG pictures, as a user sees them in Jupyter."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "docs" / "tour.ipynb"
+
+
+@pytest.mark.slow
+def test_the_tour_notebook_renders_tables_and_pictures(index_dir, server, tmp_path):
+    nbformat = pytest.importorskip("nbformat", reason="nbformat comes with the test extras")
+    out = tmp_path / "tour.ipynb"
+    env = dict(os.environ, DANDINDEX_INDEX=str(index_dir), DANDI_NO_ET="1")
+    run = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         str(NOTEBOOK), "--output", str(out), "--ExecutePreprocessor.timeout=300"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    png = [o for o in outputs if "image/png" in o.get("data", {})]
+    tables = [h for h in html if '<table class="dandindex-table">' in h]
+    assert len(tables) >= 5, html  # search, dandisets, their assets, the handle's objects, SQL
+    assert any(re.search(r"\d assets?</caption>", h) for h in tables)
+    assert any(re.search(r"\d dandisets?</caption>", h) for h in tables)
+    assert any("DfOverF" in h for h in html)  # the handle lists the file's objects
+    assert len(png) == 2  # both plots show themselves as pictures
+    assert all(len(o.data["image/png"]) > 10_000 for o in png)
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"
+                and "Traceback" in o.text]  # fmt: skip
