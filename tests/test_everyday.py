@@ -116,3 +116,22 @@ def test_handles_and_the_index_describe_themselves(idx, generated):
     assert "ElectricalSeries" in html and "/units" in html and ">download</a>" in html
     assert repr(idx).startswith(f"Index({str(idx.path)!r}: ")
     assert "NWB summaries" in idx._repr_html_()
+
+
+def test_plot_when_the_server_is_gone_says_so_quickly(nwb_files, tmp_path):
+    from dandindex.crawl import Crawler, CrawlOptions
+    from dandindex.testing.archive import ArchiveServer
+    from dandindex.testing.generate import archive_of_files
+
+    archive_of_files(tmp_path / "archive", {"ecephys": nwb_files["ecephys"]})
+    with ArchiveServer(tmp_path / "archive") as srv:
+        Crawler(CrawlOptions(api_url=srv.api_url, index_dir=str(tmp_path / "i"), nwb=True)).run()
+        host = srv.api_url.split("/")[2]
+    r = run("show", "000001/sub-0000/sub-0000_ecephys.nwb", "--index", str(tmp_path / "i"))
+    assert r.exit_code == 0 and "/units" in r.output  # the index needs no server
+    r = run("plot", "000001/sub-0000/sub-0000_ecephys.nwb", "/units", "--out",
+            str(tmp_path / "u.png"), "--index", str(tmp_path / "i"))  # fmt: skip
+    assert r.exit_code == 1
+    assert f"no connection could be made to {host}: is the server running" in r.output
+    no_traceback(r)
+    assert not (tmp_path / "u.png").exists()

@@ -45,16 +45,24 @@ class RemoteReadError(OSError):
 
     `transient`: whether a later try may succeed (connection errors, timeouts, 429/5xx,
     bodies cut short, 404 of a blob that may come back); `status`: the HTTP status, if any.
+    `unreachable`: no connection could be made to the host at all (refused, unknown name).
     A subclass of `OSError` so h5py passes it through a read unchanged.
     """
 
     def __init__(
-        self, message: str, *, transient: bool, status: int | None = None, url: str | None = None
+        self,
+        message: str,
+        *,
+        transient: bool,
+        status: int | None = None,
+        url: str | None = None,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.transient = transient
         self.status = status
         self.url = url
+        self.unreachable = unreachable
 
 
 def closest(word: str, choices: Iterable[str], n: int = 5) -> list[str]:

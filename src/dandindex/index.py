@@ -425,6 +425,7 @@ class Index:
     def asset(self, ref: str) -> AssetHandle:
         """An asset by id, ``DANDISET_ID/PATH`` or download URL; of the versions that hold it,
         the most recent published one (else the draft)."""
+        ref = ref.strip()  # pasted with a newline or a CR from a CSV
         if "/" in ref and not ref.startswith(("http://", "https://")):
             ds, _, path = ref.partition("/")
             where, params = "a.dandiset_id = $ds AND a.path = $p", {"ds": ds, "p": path}

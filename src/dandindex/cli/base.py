@@ -64,6 +64,15 @@ def describe_read_error(e: BaseException) -> str:
                 f"the file is embargoed or private (HTTP {e.status}): set DANDI_API_KEY to a key "
                 "that may read it."
             )
+        if e.unreachable and e.url:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(e.url).netloc
+            return (
+                f"no connection could be made to {host}: is the server running and the "
+                "address right? (a local archive: `dandindex serve-archive FOLDER --port PORT` "
+                "on the port the index was crawled from)"
+            )
         return f"the file could not be read ({e})."
     return str(e)
 

@@ -116,8 +116,12 @@ def plot(
     target = check_out(out) if out else None
     with open_index(index_dir) as idx:
         handle = idx.asset(asset)
+        why = " (it has no NWB summary: crawl with --nwb)"
         try:
-            objects = handle.summary()["objects"]
+            summary = handle.summary()
+            objects = summary["objects"]
+            if summary["file"].get("error"):
+                why = f" (the crawl could not read it: {summary['file']['error']})"
         except DandindexError:  # not summarised: plot still tries the file itself
             objects = []
     if object_path is None:
@@ -126,7 +130,7 @@ def plot(
         if not plottable:
             raise UsageError(
                 f"The index holds no plottable objects for {asset}"
-                + ("" if objects else " (it has no NWB summary: crawl with --nwb)")
+                + ("" if objects else why)
                 + ". Give an OBJECT_PATH to try one anyway."
             )
         click.echo(f"Plottable objects in {handle.path}:")

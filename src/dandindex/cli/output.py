@@ -220,7 +220,7 @@ def _write_text(table: Any, fmt: str, f: IO[str], protected: Sequence[str], fit:
         for row in rows:
             f.write(json.dumps(plain(row), ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(f)
+        writer = csv.writer(f, lineterminator="\n")
         writer.writerow(table.column_names)
         for row in rows:
             writer.writerow(

@@ -31,6 +31,7 @@ TRANSIENT_STATUSES = RETRY_STATUSES | {401, 403, 404, 408}
 DEFAULT_TIMEOUT = 60.0
 #: the longest ``Retry-After`` honoured; a server asking for more fails the request
 MAX_RETRY_AFTER = 120.0
+UNREACHABLE_TRIES = 3  # tries when no connection can be made at all (refused, unknown host)
 
 
 def api_token() -> str | None:
@@ -228,8 +229,10 @@ def get(
     delay = 0.25
     last = ""
     label = what or url
+    unreachable = False
     for attempt in range(retries + 1):
         wait = delay
+        unreachable = False
         try:
             response = session.get(
                 url,
@@ -243,6 +246,7 @@ def get(
             raise RemoteReadError(str(e), transient=True, status=e.status, url=url) from None
         except (requests.ConnectionError, requests.Timeout) as e:
             last = f"{type(e).__name__}: {e}"
+            unreachable = _no_connection(e)
         except requests.exceptions.ChunkedEncodingError as e:
             last = f"the body was cut short ({e})"
         else:
@@ -282,11 +286,25 @@ def get(
                     status=status,
                     url=url,
                 )
+        if unreachable and attempt >= UNREACHABLE_TRIES - 1:
+            break  # nobody listens there: a few quick tries, not the full backoff
         if attempt < retries:
             if stats is not None:
                 stats.waited(wait)
             sleep(wait)
             delay = min(delay * 2, 8.0)
     raise RemoteReadError(
-        f"{label}: giving up after {retries + 1} tries ({last})", transient=True, url=url
+        f"{label}: giving up after {attempt + 1} tries ({last})",
+        transient=True,
+        url=url,
+        unreachable=unreachable,
     )
+
+
+def _no_connection(e: Exception) -> bool:
+    """Whether no connection could be made at all (refused, name not found), as opposed to
+    one that failed or timed out once made."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    reason = getattr(e.args[0], "reason", None) if e.args else None
+    return isinstance(reason, NewConnectionError | NameResolutionError)
