@@ -135,3 +135,61 @@ def test_plot_when_the_server_is_gone_says_so_quickly(nwb_files, tmp_path):
     assert f"no connection could be made to {host}: is the server running" in r.output
     no_traceback(r)
     assert not (tmp_path / "u.png").exists()
+
+
+def test_shell_completion_offers_commands_and_the_index_values(index_dir):
+    import os
+    import subprocess
+    import sys
+
+    def complete(words: str) -> list[str]:
+        env = dict(
+            os.environ,
+            COMP_WORDS=words,
+            COMP_CWORD=str(len(words.split()) - 1),
+            _DANDINDEX_COMPLETE="bash_complete",
+            DANDINDEX_INDEX=str(index_dir),
+        )
+        out = subprocess.run(
+            [sys.executable, "-m", "dandindex"], env=env, capture_output=True, text=True
+        ).stdout
+        return [line.split(",", 1)[1] for line in out.splitlines()]
+
+    assert complete("dandindex se") == ["search", "serve-archive"]
+    assert complete("dandindex search --modality op") == ["ophys", "optogenetics"]
+    assert "VISp" in complete("dandindex search --area VIS")
+    assert "ElectricalSeries" in complete("dandindex search --type Electr")
+
+
+def test_every_way_of_writing_an_asset_finds_it(idx):
+    from dandindex.errors import DandindexError
+
+    hit = idx.search(modality="ecephys").rows()[0]
+    ds, version, path, aid = hit["dandiset_id"], hit["version"], hit["path"], hit["asset_id"]
+    refs = [
+        aid,
+        f"{ds}/{path}",
+        f"{int(ds)}/{path}",  # the leading zeros forgotten
+        f"{ds}@{version}/{path}",
+        f"dandi://dandi/{ds}@{version}/{path}",
+        f"dandi://dandi/{ds}/{path}",
+        f"DANDI:{ds}/{version}/{path}",
+        hit["dandi_url"],  # the API URL by path, for an instance dandi:// does not know
+        hit["api_url"],  # .../assets/<id>/download/
+        f"  {ds}/{path}\r\n",  # pasted from a CSV
+    ]
+    for ref in refs:
+        assert idx.asset(ref).asset_id == aid, ref
+    typo = f"{ds}/{path[:-5]}x.nwb"
+    try:
+        idx.asset(typo)
+    except DandindexError as e:
+        assert f"Did you mean {ds}/{path}" in str(e)
+    else:
+        raise AssertionError("a typo found an asset")
+    try:
+        idx.asset(f"{ds}@9.9.9/{path}")
+    except DandindexError as e:
+        assert f"Dandiset {ds} has versions" in str(e) and version in str(e)
+    else:
+        raise AssertionError("a version the index does not hold found an asset")

@@ -423,19 +423,23 @@ class Index:
     # -- assets -------------------------------------------------------------------------
 
     def asset(self, ref: str) -> AssetHandle:
-        """An asset by id, ``DANDISET_ID/PATH`` or download URL; of the versions that hold it,
-        the most recent published one (else the draft)."""
-        ref = ref.strip()  # pasted with a newline or a CR from a CSV
-        if "/" in ref and not ref.startswith(("http://", "https://")):
-            ds, _, path = ref.partition("/")
-            where, params = "a.dandiset_id = $ds AND a.path = $p", {"ds": ds, "p": path}
+        """An asset by any reference people use (`dandindex.instances.parse_asset_ref`): its
+        id, ``DANDISET/PATH``, ``DANDISET@VERSION/PATH``, a ``dandi://`` URL, an API URL.
+        Without a version, of the versions that hold it the most recent published one (else
+        the draft)."""
+        from dandindex.instances import parse_asset_ref
+
+        r = parse_asset_ref(ref)
+        if r.asset_id is not None:
+            where, params = "a.asset_id = $a", {"a": r.asset_id}
         else:
-            asset_id = (
-                ref.rstrip("/").split("/assets/")[-1].split("/")[0]
-                if ref.startswith("http")
-                else ref
-            )
-            where, params = "a.asset_id = $a", {"a": asset_id}
+            ds = r.dandiset_id or ""
+            ds = ds.zfill(6) if ds.isdigit() else ds
+            params = {"ds": ds, "p": r.path or ""}
+            where = "a.dandiset_id = $ds AND a.path = $p"
+            if r.version:
+                where += " AND a.version = $v"
+                params["v"] = r.version
         rows = self._query(
             f"""
             SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url,
@@ -447,8 +451,26 @@ class Index:
             params,
         ).rows()
         if not rows:
-            raise DandindexError(f"No asset {ref!r} in the index at {self.path}.")
+            raise DandindexError(f"No asset {ref!r} in the index at {self.path}.{self._near(r)}")
         return AssetHandle.from_row(rows[0], self)
+
+    def _near(self, ref: Any) -> str:
+        """' Did you mean ...?' for a path or version that is almost one of the dandiset's."""
+        from dandindex.errors import closest
+
+        if ref.asset_id is not None or not ref.dandiset_id:
+            return ""
+        ds = ref.dandiset_id.zfill(6) if ref.dandiset_id.isdigit() else ref.dandiset_id
+        rows = self._query(
+            "SELECT DISTINCT path, version FROM assets WHERE dandiset_id = $ds", {"ds": ds}
+        ).rows()
+        if not rows:
+            return f" The index has no dandiset {ds}."
+        versions = sorted({r["version"] for r in rows})
+        if ref.version and ref.version not in versions:
+            return f" Dandiset {ds} has versions {', '.join(versions)} here."
+        near = closest(ref.path or "", sorted({r["path"] for r in rows}), n=3)
+        return f" Did you mean {' or '.join(f'{ds}/{p}' for p in near)}?" if near else ""
 
     def nwb_summary(self, asset_id: str) -> dict[str, Any]:
         """The indexed NWB summary of an asset: its file row, objects and locations."""

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 # name: (API URL, web site)
 KNOWN: dict[str, tuple[str, str]] = {
@@ -45,3 +47,46 @@ def web_url(api_url: str, dandiset_id: str, version: str | None = None) -> str:
     name = instance_of(api_url)
     site = KNOWN[name][1] if name else api_url.rstrip("/").rsplit("/api", 1)[0]
     return f"{site}/dandiset/{dandiset_id}" + (f"/{version}" if version else "")
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """What a user's reference to one asset says: an asset id, or a dandiset and a path
+    (with a version when the reference names one)."""
+
+    asset_id: str | None = None
+    dandiset_id: str | None = None
+    path: str | None = None
+    version: str | None = None
+
+
+def parse_asset_ref(ref: str) -> AssetRef:
+    """Every way people write one asset: its UUID; ``DANDISET/PATH`` or
+    ``DANDISET@VERSION/PATH``; ``dandi://INSTANCE/DANDISET[@VERSION]/PATH``;
+    ``DANDI:DANDISET/VERSION/PATH``; an API URL of the asset (``.../assets/<id>/``,
+    ``.../download/``) or of its path (``.../versions/<v>/assets/?path=...``)."""
+    ref = ref.strip()
+    if ref.startswith(("http://", "https://")):
+        parts = urlsplit(ref)
+        query = parse_qs(parts.query)
+        m = re.search(r"/dandisets/(\d{6})/versions/([^/]+)/assets/?$", parts.path)
+        if m and query.get("path"):
+            return AssetRef(dandiset_id=m[1], version=m[2], path=query["path"][0])
+        m = re.search(r"/assets/([0-9a-f-]{36})(/|$)", parts.path)
+        return AssetRef(asset_id=m[1] if m else ref)
+    if ref.startswith("dandi://"):
+        rest = ref.removeprefix("dandi://").split("/", 1)[-1]  # drop the instance name
+        ds, _, path = rest.partition("/")
+        ident, _, version = ds.partition("@")
+        return AssetRef(dandiset_id=ident, path=unquote(path), version=version or None)
+    if ref.upper().startswith("DANDI:"):
+        ident, _, rest = ref[6:].partition("/")
+        version, _, path = rest.partition("/")
+        if version != "draft" and not re.fullmatch(r"\d+\.\d+\.\d+", version):
+            return AssetRef(dandiset_id=ident, path=rest)  # DANDI:000003/PATH
+        return AssetRef(dandiset_id=ident, version=version, path=path)
+    if "/" in ref:
+        ds, _, path = ref.partition("/")
+        ident, _, version = ds.partition("@")
+        return AssetRef(dandiset_id=ident, path=path, version=version or None)
+    return AssetRef(asset_id=ref)

@@ -108,7 +108,7 @@ def plot(
     """Plot one object of an asset, reading only the slice shown; without OBJECT_PATH, list
     what can be plotted.
 
-    ASSET is an asset id, DANDISET_ID/PATH, a dandi:// URL or a download URL from the index.
+    ASSET is an asset id, DANDISET/PATH, DANDISET@VERSION/PATH, a dandi:// URL or an API URL.
 
     Example: dandindex plot 000003/sub-x/sub-x_ophys.nwb /processing/ophys/DfOverF/DfOverF --stop 1000 --channels 0-4 --out dff.png
     """

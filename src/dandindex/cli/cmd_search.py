@@ -52,12 +52,40 @@ class SizeType(click.ParamType):
         return int(n)
 
 
+def complete_facet(kind: str) -> Callable[..., list[str]]:
+    """Shell completion of a facet's values: modalities from the vocabulary, areas and
+    neurodata types from the index (nothing when there is no index yet)."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        if kind == "modality":
+            from dandindex.vocab.modality import MODALITIES
+
+            return [m for m in MODALITIES if m.startswith(incomplete.lower())]
+        try:
+            from dandindex.index import Index
+
+            with Index(ctx.params.get("index_dir")) as idx:
+                rows = idx.sql(
+                    "SELECT DISTINCT value FROM facet_values WHERE kind = $k "
+                    "AND starts_with(lower(value), lower($p)) ORDER BY value LIMIT 500",
+                    {"k": kind, "p": incomplete},
+                ).rows()
+        except Exception:  # completion must never fail the shell
+            return []
+        return [r["value"] for r in rows]
+
+    return complete
+
+
 def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """One click option per facet of `SearchQuery` (two for a min/max range)."""
     for name, facet in reversed(list(facets())):
         if facet.kind == "terms":
             dest = "types" if name == "type" else name
-            f = click.option(f"--{name}", dest, multiple=True, help=facet.help)(f)
+            complete = complete_facet(name) if name in ("modality", "area", "type") else None
+            f = click.option(
+                f"--{name}", dest, multiple=True, help=facet.help, shell_complete=complete
+            )(f)
         else:
             kind: Any = click.INT if facet.number is int else click.FLOAT
             if facet.metavar == "BYTES":
