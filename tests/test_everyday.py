@@ -193,3 +193,50 @@ def test_every_way_of_writing_an_asset_finds_it(idx):
         assert f"Dandiset {ds} has versions" in str(e) and version in str(e)
     else:
         raise AssertionError("a version the index does not hold found an asset")
+
+
+def on_a_terminal(args: list[str], columns: int, env: dict[str, str]) -> str:
+    """What a user sees running `dandindex ARGS` on a terminal `columns` wide (a real pty)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dandindex", *args],
+        stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the follower side closed: the command ended
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_search_on_a_narrow_terminal_fits_and_keeps_whole_paths(index_dir, idx):
+    import os
+
+    env = dict(os.environ, DANDINDEX_INDEX=str(index_dir), DANDI_NO_ET="1")
+    shown = on_a_terminal(["search", "--modality", "ecephys"], 100, env)
+    assert "Traceback" not in shown
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert all(len(line) <= 100 for line in lines), "\n".join(lines)
+    first = idx.search(modality="ecephys").rows()[0]["path"]
+    assert any(first in line for line in lines)  # the path is never cut
+    narrow = on_a_terminal(["search", "--modality", "ecephys"], 60, env)
+    assert all(len(line) <= 60 for line in narrow.splitlines() if "hidden" not in line)
+    assert "hidden to fit the window: --wide or --columns to show them" in narrow

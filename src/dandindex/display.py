@@ -180,6 +180,12 @@ def info_lines(info: dict[str, Any]) -> list[str]:
         f"  {which} of {'dandisets ' + ', '.join(only) if only else 'every dandiset'}"
         + (", embargoed included" if opts.get("include_embargoed") else "")
     )
+    if opts.get("nwb_dandisets"):
+        only_nwb = opts["nwb_dandisets"]
+        lines.append(
+            f"  NWB files read only of {len(only_nwb)} dandisets ({', '.join(only_nwb[:4])}"
+            + (", ...)" if len(only_nwb) > 4 else ")")
+        )
     if n.get("crawl_errors"):
         lines.append(
             f"  {count('crawl_errors', 'crawl errors')}: dandindex sql "
@@ -187,10 +193,17 @@ def info_lines(info: dict[str, Any]) -> list[str]:
         )
     if n.get("nwb_files"):
         cov = info.get("nwb_area_coverage") or {}
+        readable = cov.get("nwb_files", n["nwb_files"])
+        unread = n["nwb_files"] - readable
         lines.append(
-            f"NWB summaries: {count('nwb_files', 'files')}, {count('nwb_objects', 'objects')}, "
+            f"NWB summaries: {readable:,} files read, {count('nwb_objects', 'objects')}, "
             f"{count('nwb_locations', 'electrode/imaging locations')}"
         )
+        if unread:
+            lines.append(
+                f"  {unread:,} files could not be read: dandindex sql "
+                '"SELECT asset_id, error FROM nwb_files WHERE error IS NOT NULL"'
+            )
         if cov.get("nwb_files"):
             lines.append(
                 f"  {cov['with_mapped_area']:,} of {cov['nwb_files']:,} readable files name a brain "

@@ -256,6 +256,22 @@ def render_table(
                 cuttable.remove(i)
                 continue
             widths[i] -= 1
+        hidden = []
+        while sum(widths) + 2 * (len(widths) - 1) > room and len(names) > 1:
+            unprotected = [k for k, n in enumerate(names) if n not in protected]
+            if not unprotected:
+                break
+            i = unprotected[-1]  # the rightmost column that may go
+            hidden.append(names[i])
+            names = [n for k, n in enumerate(names) if k != i]
+            widths = [w for k, w in enumerate(widths) if k != i]
+            cells = [[v for k, v in enumerate(r) if k != i] for r in cells]
+        if hidden:
+            click.echo(
+                f"({', '.join(reversed(hidden))} hidden to fit the window: --wide or "
+                "--columns to show them)",
+                err=True,
+            )
     out = io.StringIO()
 
     def line(values: Sequence[str]) -> None:
