@@ -138,7 +138,7 @@ LAYERS = [
     },
     {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
     {"dandindex.nwb", "dandindex.store", "dandindex.queries"},
-    {"dandindex.facets"},
+    {"dandindex.facets", "dandindex.published"},
     {"dandindex.crawl", "dandindex.search", "dandindex.plot"},
     {"dandindex.handles"},
     {"dandindex.results"},

@@ -26,11 +26,12 @@ import pyarrow as pa
 from dandindex.errors import DandindexError, QueryError, hint
 from dandindex.facets import FACET_TABLES, derive_facets, held_species
 from dandindex.handles import AssetHandle
+from dandindex.published import is_url, open_snapshot
 from dandindex.query import SearchQuery
 from dandindex.results import AssetSet, DandisetSet, Result
 from dandindex.schemas import TABLES, create_table_view, describe
 from dandindex.search import HANDLE_COLUMNS, SearchVocab, build_search
-from dandindex.store import IndexStore, resolve_index_dir
+from dandindex.store import resolve_index_dir
 from dandindex.vocab.species import HeldSpecies
 
 __all__ = ["Index", "QueryError"]
@@ -51,23 +52,38 @@ _FACET_COLUMNS = {
 
 
 class Index:
-    """A local dandindex index folder, opened for reading."""
+    """A dandindex index, opened for reading: a folder made by `dandindex crawl` (or
+    `dandindex pull`), or a published index queried in place (``s3://bucket/prefix``,
+    ``https://host/path``, a published folder); `endpoint_url` for an S3-compatible store."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self.path = resolve_index_dir(path)
-        self.store = IndexStore(self.path)
-        self.manifest = self.store.manifest()  # raises IndexNotFoundError naming the path
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, endpoint_url: str | None = None
+    ) -> None:
+        self.path: Any = str(path) if is_url(path) else resolve_index_dir(path)
+        self.files = open_snapshot(self.path, endpoint_url)  # IndexNotFoundError: what to do
+        self.manifest = self.files.manifest
         #: things a user should know about this index (a damaged manifest read around, ...)
-        self.notes: list[str] = [self.store.damaged] if self.store.damaged else []
+        self.notes: list[str] = list(self.files.notes)
         self.con = duckdb.connect(":memory:")
+        if self.files.local is None:  # remote files: DuckDB reads them through fsspec
+            from dandindex.sandbox import ReadOnlyFileSystem
+
+            self.con.register_filesystem(ReadOnlyFileSystem(path=self.files.root, fs=self.files.fs))
         self._sandbox: duckdb.DuckDBPyConnection | None = None
         self._facets_ready = False
         self._facets_in_memory = False
         self._vocab: SearchVocab | None = None
-        self.snapshot = self.path / self.manifest["snapshot"]
         for name in TABLES:
-            file = self.snapshot / f"{name}.parquet"
-            create_table_view(self.con, name, file if file.exists() else None)
+            create_table_view(self.con, name, self._file(name))
+
+    def _file(self, name: str) -> str | None:
+        """Where the main connection reads table `name`: a local path, else through fsspec."""
+        from dandindex.sandbox import PROTOCOL
+
+        key = self.files.key(name)
+        if key is None:
+            return None
+        return self.files.native(name) or f"{PROTOCOL}://{key}"
 
     def __repr__(self) -> str:
         n = self.manifest.get("row_counts", {})
@@ -145,27 +161,24 @@ class Index:
 
     def _sandboxed(self) -> duckdb.DuckDBPyConnection:
         if self._sandbox is None:
-            from fsspec.implementations.local import LocalFileSystem
-
             from dandindex.sandbox import PROTOCOL, sandboxed_connection
 
             self._ensure_facets()
 
             def prepare(con: duckdb.DuckDBPyConnection) -> None:
                 for name in TABLES:
-                    present = (self.snapshot / f"{name}.parquet").exists()
-                    create_table_view(
-                        con, name, f"{PROTOCOL}://{name}.parquet" if present else None
-                    )
+                    key = self.files.key(name)
+                    create_table_view(con, name, f"{PROTOCOL}://{key}" if key else None)
                 for t in FACET_TABLES:
                     if self._facets_in_memory:  # derived here: hand them over as Arrow tables
                         con.register(t, self.con.sql(f"SELECT * FROM {t}").to_arrow_table())
                     else:
+                        key = self.files.key(t)
                         con.execute(
-                            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{PROTOCOL}://{t}.parquet')"
+                            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{PROTOCOL}://{key}')"
                         )
 
-            self._sandbox = sandboxed_connection(LocalFileSystem(), str(self.snapshot), prepare)
+            self._sandbox = sandboxed_connection(self.files.fs, self.files.root, prepare)
         return self._sandbox
 
     def tables(self) -> list[str]:
@@ -397,8 +410,8 @@ class Index:
     def _ensure_facets(self) -> None:
         if self._facets_ready:
             return
-        files = {t: self.snapshot / f"{t}.parquet" for t in FACET_TABLES}
-        current = all(f.exists() for f in files.values()) and all(
+        files = {t: self._file(t) for t in FACET_TABLES}
+        current = all(f is not None for f in files.values()) and all(
             cols
             <= {
                 r[0]

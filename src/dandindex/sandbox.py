@@ -103,6 +103,16 @@ class ReadOnlyFileSystem(DirFileSystem):
 
     _open = open
 
+    def modified(self, path: Any) -> Any:
+        """DuckDB asks; filesystems that cannot say (HTTP) get a fixed time: the files of a
+        snapshot never change under a name."""
+        try:
+            return self.fs.modified(self._join(path))
+        except (NotImplementedError, AttributeError, OSError):
+            from datetime import datetime, timezone
+
+            return datetime(2000, 1, 1, tzinfo=timezone.utc)
+
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("the index is read-only")
 

@@ -12,6 +12,7 @@ from dandindex.cli.base import CONTEXT_SETTINGS, DandindexGroup
 from dandindex.cli.cmd_areas import areas
 from dandindex.cli.cmd_crawl import crawl
 from dandindex.cli.cmd_plot import plot, show
+from dandindex.cli.cmd_publish import publish, pull
 from dandindex.cli.cmd_query import query
 from dandindex.cli.cmd_search import search
 from dandindex.cli.cmd_serve import serve_archive
@@ -35,7 +36,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(crawl)
 cli.add_command(serve_archive)
 cli.add_command(summarize)
-for _cmd in (sql, tables, schema, info, query, search, areas, plot, show):
+for _cmd in (sql, tables, schema, info, query, search, areas, plot, show, publish, pull):
     cli.add_command(_cmd)
 
 

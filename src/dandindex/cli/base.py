@@ -15,15 +15,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def index_option(f: F) -> F:
-    """`--index DIR`, defaulting to $DANDINDEX_INDEX, then the user data dir."""
+    """`--index DIR|URL`, defaulting to $DANDINDEX_INDEX, then the user data dir."""
     return click.option(
         "--index",
         "index_dir",
-        type=click.Path(file_okay=False),
         envvar="DANDINDEX_INDEX",
         show_envvar=True,
         default=None,
-        help="Index folder (default: the user data dir).",
+        metavar="DIR|URL",
+        help="Index folder, or a published index to query in place (s3://BUCKET/PREFIX, "
+        "https://HOST/PATH; AWS_ENDPOINT_URL for an S3-compatible store). Default: the "
+        "user data dir.",
     )(f)
 
 

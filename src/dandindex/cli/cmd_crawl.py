@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.errors import UsageError
 
 if TYPE_CHECKING:
     from dandindex.crawl import CrawlStats
@@ -130,8 +131,14 @@ def crawl(
     # `kill -USR1 <pid>` prints where every thread of a crawl is (what it waits on)
     with contextlib.suppress(AttributeError, ValueError, OSError):  # no real stderr: skip
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+    from dandindex.published import is_url
     from dandindex.store import resolve_index_dir
 
+    if is_url(index_dir):
+        raise UsageError(
+            f"crawl writes an index folder on this machine, not {index_dir}: crawl into a "
+            "folder, then `dandindex publish URL --index FOLDER`."
+        )
     options = CrawlOptions(
         api_url=resolve_api_url(api_url, instance),
         index_dir=str(resolve_index_dir(index_dir)),
