@@ -72,6 +72,14 @@ if TYPE_CHECKING:
     "indexed from their metadata.",
 )
 @click.option(
+    "--dask",
+    "dask",
+    default=None,
+    metavar="ADDRESS",
+    help="With --nwb, summarise NWB files as tasks on this Dask scheduler "
+    "(tcp://HOST:8786); the metadata crawl stays here.",
+)
+@click.option(
     "--nwb-max-size",
     default=None,
     type=int,
@@ -102,6 +110,7 @@ def crawl(
     nwb: bool,
     nwb_workers: int,
     nwb_dandisets: tuple[str, ...],
+    dask: str | None,
     nwb_max_size: int | None,
     nwb_file_timeout: float,
     quiet: bool,
@@ -153,6 +162,7 @@ def crawl(
         nwb_workers=nwb_workers,
         nwb_max_size=nwb_max_size,
         nwb_dandisets=[d.zfill(6) if d.isdigit() else d for d in nwb_dandisets],
+        dask=dask,
         nwb_file_timeout=nwb_file_timeout,
     )
     bar = None

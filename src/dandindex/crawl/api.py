@@ -47,6 +47,7 @@ class CrawlOptions:
     nwb_max_size: int | None = None
     nwb_file_timeout: float | None = 600.0
     nwb_dandisets: list[str] = field(default_factory=list)  # read NWB files only of these
+    dask: Any = None  # distributed.Client or scheduler address: NWB files as Dask tasks
 
     def public(self) -> dict[str, Any]:
         """What goes into the manifest (never the key)."""
@@ -61,6 +62,7 @@ class CrawlOptions:
             "nwb_max_size": self.nwb_max_size,
             "nwb_file_timeout": self.nwb_file_timeout,
             "nwb_dandisets": self.nwb_dandisets,
+            "dask": None if self.dask is None else str(getattr(self.dask, "scheduler", self.dask)),
         }
 
 
@@ -343,6 +345,7 @@ class Crawler:
             summarize=self.opts.nwb,
             file_timeout=self.opts.nwb_file_timeout,
             only_dandisets=frozenset(self.opts.nwb_dandisets),
+            dask=self.opts.dask,
         )
 
         def progress(done: int, total: int) -> None:

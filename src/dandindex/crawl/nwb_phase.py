@@ -86,6 +86,7 @@ class NWBOptions:
     summarize: bool = True  # False: only reuse cached summaries (no network)
     file_timeout: float | None = 600.0  # seconds a file may take (its worker is then replaced)
     only_dandisets: frozenset[str] = frozenset()  # read new files only of these (empty: all)
+    dask: Any = None  # a distributed.Client or scheduler address: files are Dask tasks
 
 
 def run_summaries(
@@ -131,7 +132,13 @@ def run_summaries(
         progress(done, total)
     if not todo:
         return results
-    pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
+    pool: Any
+    if options.dask is not None:
+        from dandindex.nwb.dask_pool import DaskPool
+
+        pool = DaskPool(options.dask, token)
+    else:
+        pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
     try:
         for key, summary in pool.map(
             {
