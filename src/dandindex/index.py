@@ -65,6 +65,7 @@ class Index:
         #: things a user should know about this index (a damaged manifest read around, ...)
         self.notes: list[str] = list(self.files.notes)
         self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")  # stdout is for results
         if self.files.local is None:  # remote files: DuckDB reads them through fsspec
             from dandindex.sandbox import ReadOnlyFileSystem
 

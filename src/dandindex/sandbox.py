@@ -32,7 +32,7 @@ class PositionalFile(io.RawIOBase):
     the filesystem's stateless range read (``cat_file``, remote ones).
     """
 
-    def __init__(self, fs: Any, path: str) -> None:
+    def __init__(self, fs: Any, path: str, size: int | None = None) -> None:
         super().__init__()
         self._fs, self._path = fs, path
         self._fd: int | None = None
@@ -40,7 +40,7 @@ class PositionalFile(io.RawIOBase):
             self._fd = os.open(path, os.O_RDONLY)
             self.size = os.fstat(self._fd).st_size
         else:
-            self.size = int(fs.size(path))
+            self.size = int(size if size is not None else fs.size(path))
         self._local = threading.local()
 
     def readable(self) -> bool:
@@ -82,9 +82,15 @@ class PositionalFile(io.RawIOBase):
 
 
 class ReadOnlyFileSystem(DirFileSystem):
-    """An fsspec filesystem over one folder of another filesystem: reads only, no way out."""
+    """An fsspec filesystem over one folder of another filesystem: reads only, no way out.
+    Sizes are remembered: a snapshot's files never change under a name, and a remote size
+    costs a request."""
 
     protocol = PROTOCOL
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sizes: dict[str, int] = {}
 
     def _join(self, path: Any) -> Any:
         if isinstance(path, str):
@@ -99,9 +105,35 @@ class ReadOnlyFileSystem(DirFileSystem):
     def open(self, path: Any, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
         if set(mode) - set("rb"):
             raise PermissionError(f"{path}: the index is read-only")
-        return PositionalFile(self.fs, self._join(path))
+        return PositionalFile(self.fs, self._join(path), self._size(path))
 
     _open = open
+
+    def _size(self, path: Any) -> int:
+        full = self._join(path)
+        if full not in self._sizes:
+            self._sizes[full] = int(self.fs.size(full))
+        return self._sizes[full]
+
+    def exists(self, path: Any, **kwargs: Any) -> bool:
+        """By size (one HEAD, remembered): fsspec's HTTP `exists` GETs the whole file."""
+        try:
+            self._size(path)
+        except (FileNotFoundError, OSError):
+            return False
+        return True
+
+    def isfile(self, path: Any) -> bool:
+        return self.exists(path)
+
+    def glob(self, path: Any, **kwargs: Any) -> Any:
+        """A name without wildcards is itself if it exists (fsspec's HTTP glob GETs it)."""
+        if isinstance(path, str) and not any(c in path for c in "*?["):
+            return [path] if self.exists(path) else []
+        return super().glob(path, **kwargs)
+
+    def size(self, path: Any) -> int:
+        return self._size(path)
 
     def modified(self, path: Any) -> Any:
         """DuckDB asks; filesystems that cannot say (HTTP) get a fixed time: the files of a

@@ -22,6 +22,7 @@ class StaticServer:
         self.latency = latency
         self.requests: Counter[str] = Counter()  # by method
         self.bytes = 0
+        self.log: list[tuple[str, str, str, int]] = []  # method, path, range, bytes
         self._lock = threading.Lock()
         server = self
 
@@ -73,7 +74,7 @@ class StaticServer:
                 if body:
                     with open(path, "rb") as f:
                         data = os.pread(f.fileno(), n, start)
-                    server._count("GET", len(data))
+                    server._count("GET", len(data), self.path, self.headers.get("Range", ""))
                     self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -82,15 +83,18 @@ class StaticServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def _count(self, method: str, n: int) -> None:
+    def _count(self, method: str, n: int, path: str = "", ranges: str = "") -> None:
         with self._lock:
             self.requests[method] += 1
             self.bytes += n
+            if len(self.log) < 100_000:
+                self.log.append((method, path, ranges, n))
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self.bytes = 0
+            self.log.clear()
 
     def start(self) -> StaticServer:
         self._thread.start()
