@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint test-fast bench demo clean
+.PHONY: install browser test lint test-fast bench demo clean
 DEMO_OUT ?= demo-output
 
 install:
@@ -11,7 +11,15 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(MAKE) --no-print-directory browser
 	@$(BIN)/dandindex --version
+
+# Debian's chromium for the web page's browser tests (they skip, saying why, without it)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)); } || \
+		echo "chromium could not be installed: the browser tests (tests/test_ui.py) will skip"
 
 LINT_DIRS := $(wildcard src tests benchmarks)
 

@@ -144,6 +144,7 @@ LAYERS = [
     {"dandindex.results"},
     {"dandindex.index"},
     {"dandindex.testing", "dandindex.demo", "dandindex.cli", "dandindex.__main__"},
+    {"dandindex.ui"},
 ]
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -14,7 +15,7 @@ from dandindex import __version__
 from dandindex.cli import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-COMMANDS = sorted(cli.commands)
+COMMANDS = sorted(cli.list_commands(click.Context(cli)))
 
 
 def test_version():

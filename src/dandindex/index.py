@@ -15,6 +15,7 @@ snapshot carries (derived in memory for an index made before they existed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Sequence
@@ -65,7 +66,8 @@ class Index:
         #: things a user should know about this index (a damaged manifest read around, ...)
         self.notes: list[str] = list(self.files.notes)
         self.con = duckdb.connect(":memory:")
-        self.con.execute("SET enable_progress_bar = false")  # stdout is for results
+        with contextlib.suppress(duckdb.Error):  # in Jupyter, DuckDB refuses without ipywidgets
+            self.con.execute("SET enable_progress_bar = false")  # stdout is for results
         if self.files.local is None:  # remote files: DuckDB reads them through fsspec
             from dandindex.sandbox import ReadOnlyFileSystem
 

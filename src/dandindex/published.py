@@ -110,8 +110,11 @@ def open_snapshot(ref: str | os.PathLike[str], endpoint_url: str | None = None) 
         IndexStore(ref).manifest()  # raises IndexNotFoundError with what to do
     if not is_url(ref) or str(ref).startswith("file://"):
         folder = Path(str(ref).removeprefix("file://")).expanduser()
-        raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8") or "{}")
-        if raw.get("format") != FORMAT:  # a crawled index folder
+        try:
+            raw = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # damaged: IndexStore reads around it and says so
+            raw = {}
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:  # a crawled index
             store = IndexStore(folder)
             m = store.manifest()
             snap = folder / m["snapshot"]

@@ -101,6 +101,20 @@ class DandindexGroup(click.Group):
     ``--debug`` re-raises user errors too, with their traceback.
     """
 
+    #: commands of packages above the CLI (they use its helpers), imported when named
+    LAZY = {"ui": ("dandindex.ui.command", "ui")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> Any:
+        if name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

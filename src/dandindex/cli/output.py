@@ -329,3 +329,25 @@ def object_tree(objects: list[dict[str, Any]], *, mark_plottable: bool = False) 
             mark = "* " if o is not None and is_plottable(types, path) else "  "
         lines.append(mark + "  " * depth + "  ".join(bits))
     return lines
+
+
+def render(table: Any, fmt: str) -> str:
+    """Rows as `fmt` text (json, jsonl, csv), exactly as the commands write them."""
+    f = io.StringIO()
+    _write_text(table, fmt, f, (), fit=False)
+    return f.getvalue()
+
+
+def plottable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects (summary rows) `dandindex plot` can draw, by type and ancestry."""
+    from dandindex.nwb.hierarchy import TypeHierarchy
+    from dandindex.plot import is_plottable
+
+    hierarchy = TypeHierarchy()
+    out = []
+    for o in objects:
+        t = o.get("neurodata_type")
+        types = [t, *hierarchy.ancestors(t)] if t else []
+        if is_plottable(types, o["path"]):
+            out.append(o)
+    return out

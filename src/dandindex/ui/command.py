@@ -1,0 +1,46 @@
+"""`dandindex ui`: the index in a web browser."""
+
+from __future__ import annotations
+
+import errno
+
+import click
+
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option
+from dandindex.errors import UsageError
+
+
+@click.command("ui", context_settings=CONTEXT_SETTINGS)
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0: a free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a web browser.")
+def ui(index_dir: str | None, host: str, port: int, open_browser: bool) -> None:
+    """A local, read-only web page over the index: faceted search, dandisets, assets with
+    their object tree, plots of the streamed file, SQL. Ctrl-C stops it.
+
+    Example: dandindex ui --index ./idx --open
+    """
+    from dandindex.ui import create_app, serve
+
+    app = create_app(index_dir)
+    try:
+        server = serve(app, host, port)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE or "in use" in str(e):
+            raise UsageError(
+                f"Port {port} on {host} is in use: pick another --port, or --port 0 for a free one."
+            ) from None
+        raise
+    url = f"http://{host}:{server.port}/"
+    click.echo(f"dandindex ui on {url} (Ctrl-C to stop)")
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,499 @@
+"""The pages of `dandindex ui` (see `dandindex.ui`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlencode
+
+from dandindex.errors import DandindexError
+
+PAGE = 50
+MAX_PAGES = 100  # pages a search can be paged to: PAGE * MAX_PAGES rows at most in memory
+MULTI = ("species", "modality", "area", "type", "dandiset")
+NUMBERS = {"min_units": int, "min_electrodes": int, "rate_min": float, "rate_max": float}
+SIZES = ("size_min", "size_max")
+ASSET_COLUMNS = ["path", "dandiset_id", "species", "areas", "neurodata_types", "n_units", "size"]
+DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
+NUMERIC = {"n_units", "size", "assets", "n_electrodes"}
+PLOTS_KEPT = 32
+
+
+def register(app: Any) -> None:
+    app.add_url_rule("/", "search", search)
+    app.add_url_rule("/search.<fmt>", "search_export", search_export)
+    app.add_url_rule("/dandiset/<dandiset_id>", "dandiset", dandiset)
+    app.add_url_rule("/asset/<asset_id>", "asset", asset)
+    app.add_url_rule("/asset/<asset_id>/plot", "plot", plot)
+    app.add_url_rule("/sql", "sql", sql)
+
+
+def _index() -> tuple[Any, Any]:
+    from flask import current_app
+
+    return current_app.config["INDEX"], current_app.config["LOCK"]
+
+
+def _href(pairs: list[tuple[str, str]], base: str = "/") -> str:
+    return base + ("?" + urlencode(pairs) if pairs else "")
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+def _pairs(args: Any, *, drop: tuple[str, ...] = ("page",)) -> list[tuple[str, str]]:
+    """The request's parameters as (name, value) pairs, empty ones and `drop` left out."""
+    return [(k, v) for k, vs in args.lists() for v in vs if v != "" and k not in drop]
+
+
+def _query(args: Any) -> tuple[str | None, dict[str, Any], int]:
+    """Search keywords from the request; bad numbers are a `DandindexError` sentence."""
+    from dandindex.cli.cmd_search import SizeType
+
+    keywords: dict[str, Any] = {}
+    for name in MULTI:
+        values = [v for v in args.getlist(name) if v.strip()]
+        if values:
+            keywords[name] = values
+    for name, kind in NUMBERS.items():
+        if args.get(name, "").strip():
+            try:
+                keywords[name] = kind(args[name])
+            except ValueError:
+                raise DandindexError(
+                    f"{name.replace('_', ' ')}: {args[name]!r} is not a number."
+                ) from None
+    for name in SIZES:
+        if args.get(name, "").strip():
+            try:
+                keywords[name] = SizeType().convert(args[name], None, None)
+            except Exception:  # click's BadParameter: the sentence says what to write
+                raise DandindexError(
+                    f"{name.replace('_', ' ')}: {args[name]!r} is not a size; write it like "
+                    "1000000, 1e9, 10GB or 512MiB."
+                ) from None
+    keywords["level"] = "dandiset" if args.get("level") == "dandiset" else "asset"
+    try:
+        page = min(max(int(args.get("page", 0)), 0), MAX_PAGES - 1)
+    except ValueError:
+        page = 0
+    return args.get("q") or None, keywords, page
+
+
+def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
+    """The sidebars: every value the index holds, with its count of assets (cached)."""
+    from flask import current_app
+
+    cache = current_app.config["CACHE"]
+    if "counts" not in cache:
+        with lock:
+            idx._ensure_facets()
+            rows = idx._query(
+                "SELECT kind, value, count(*) AS n FROM facet_values WHERE kind IN "
+                "('species', 'modality', 'area', 'type') GROUP BY ALL ORDER BY n DESC"
+            ).rows()
+            names = {
+                r["species_id"]: r["name"]
+                for r in idx._query("SELECT DISTINCT species_id, name FROM species_map").rows()
+            }
+            dandisets = idx._query(
+                "SELECT dandiset_id AS value, count(*) AS n FROM assets WHERE version = 'draft' "
+                "GROUP BY 1 ORDER BY n DESC LIMIT 40"
+            ).rows()
+        cache["counts"] = (rows, names, dandisets)
+    rows, names, dandisets = cache["counts"]
+    current = _pairs(args)
+
+    def item(kind: str, value: str, label: str, n: int) -> dict[str, Any]:
+        on = (kind, value) in current
+        pairs = [p for p in current if p != (kind, value)] if on else [*current, (kind, value)]
+        return {"label": label, "count": f"{n:,}", "href": _href(pairs), "on": on}
+
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    area_counts: dict[str, int] = {}
+    for r in rows:
+        if r["kind"] == "area":
+            area_counts[r["value"]] = r["n"]
+            continue
+        label = r["value"]
+        value = r["value"]
+        if r["kind"] == "species":
+            label = names.get(r["value"], r["value"])
+            value = label.split(" - ")[0]
+        by_kind.setdefault(r["kind"], []).append(item(r["kind"], value, label, r["n"]))
+    facets = [
+        {"title": "Species", "items": by_kind.get("species", [])[:30], "open": True},
+        {"title": "Modality", "items": by_kind.get("modality", []), "open": True},
+        {"title": "Brain area", "tree": _area_tree(area_counts, current), "open": True},
+        {"title": "Neurodata type", "items": by_kind.get("type", [])[:40], "open": False},
+        {
+            "title": "Dandiset",
+            "items": [item("dandiset", d["value"], d["value"], d["n"]) for d in dandisets],
+            "open": False,
+        },
+    ]
+    return facets
+
+
+def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
+    """The Allen areas that have data, nested as the atlas nests them, with counts."""
+    from html import escape
+
+    from dandindex.vocab.areas import atlas
+
+    known = atlas()
+    nodes = {a: known[a.lower()] for a in counts if a.lower() in known}
+    by_id = {s.id: a for a, s in nodes.items()}
+    children: dict[str | None, list[str]] = {}
+    for a, s in nodes.items():
+        parent = next((by_id[i] for i in reversed(s.path[:-1]) if i in by_id), None)
+        children.setdefault(parent, []).append(a)
+
+    def render(parent: str | None, depth: int) -> str:
+        out = []
+        for a in sorted(children.get(parent, []), key=lambda x: -counts[x]):
+            on = ("area", a) in current
+            pairs = [p for p in current if p != ("area", a)] if on else [*current, ("area", a)]
+            link = (
+                f'<a href="{escape(_href(pairs))}" class="{"on" if on else ""}" '
+                f'title="{escape(nodes[a].name)}">{escape(a)}</a> '
+                f'<span class="count">{counts[a]:,}</span>'
+            )
+            if a in children:
+                opened = " open" if depth < 1 or on else ""
+                out.append(
+                    f"<li><details{opened}><summary>{link}</summary>"
+                    f"{render(a, depth + 1)}</details></li>"
+                )
+            else:
+                out.append(f"<li>{link}</li>")
+        return f"<ul>{''.join(out)}</ul>"
+
+    return render(None, 0) if nodes else '<p class="count">no mapped areas</p>'
+
+
+def _run_search(idx: Any, lock: Any, args: Any, limit: int) -> Any:
+    text, keywords, _ = _query(args)
+    with lock:
+        return idx.search(text, **keywords, limit=limit)
+
+
+def search() -> Any:
+    from flask import render_template, request
+
+    idx, lock = _index()
+    pairs = _pairs(request.args)
+    error, rows, result, page = None, [], None, 0
+    try:
+        _, keywords, page = _query(request.args)
+        result = _run_search(idx, lock, request.args, (page + 1) * PAGE)
+        rows = result.rows()[page * PAGE :]
+    except DandindexError as e:
+        error = str(e)
+    level = "dandiset" if request.args.get("level") == "dandiset" else "asset"
+    noun = "dandisets" if level == "dandiset" else "assets"
+    shown_total = None
+    if result is not None:
+        shown_total = result.total if result.total is not None else len(result)
+    more = result is not None and (result.truncated or len(result) > (page + 1) * PAGE)
+    if result is None:
+        summary = "No results"
+    elif shown_total == 0:
+        summary = f"No {noun} match"
+    else:
+        first = page * PAGE + 1
+        summary = f"{first:,}-{first + len(rows) - 1:,} of {shown_total:,} {noun}"
+    without_level = [p for p in pairs if p[0] != "level"]
+    switch = [*without_level, ("level", "dandiset")] if level == "asset" else without_level
+    chips = [
+        {"label": f"{k}: {v}", "href": _href([p for p in pairs if p != (k, v)])}
+        for k, v in pairs
+        if k in MULTI or k in NUMBERS or k in SIZES or k == "q"
+    ]
+    args = {k: request.args.get(k) for k in ("q", *NUMBERS, *SIZES)}
+    return render_template(
+        "search.html",
+        args=args,
+        facets=_facets(idx, lock, request.args),
+        hidden=[(k, v) for k, v in pairs if k in MULTI or k in ("q", "level")],
+        keep_for_text=[(k, v) for k, v in pairs if k != "q"],
+        chips=chips,
+        summary=summary,
+        notes=list(getattr(result, "notes", []) or []),
+        error=error,
+        rows=rows,
+        columns=DANDISET_COLUMNS if level == "dandiset" else ASSET_COLUMNS,
+        numeric=NUMERIC,
+        page=page,
+        prev_href=_href([*pairs, ("page", str(page - 1))]) if page > 0 else None,
+        next_href=_href([*pairs, ("page", str(page + 1))])
+        if more and page + 1 < MAX_PAGES
+        else None,
+        level_href=_href(switch),
+        level_switch="show dandisets" if level == "asset" else "show assets",
+        json_href=_href(pairs, "/search.json"),
+        csv_href=_href(pairs, "/search.csv"),
+        urls_href=_href(pairs, "/search.urls"),
+    )
+
+
+def search_export(fmt: str) -> Any:
+    """The `.json`/`.csv` twin of a search page (rows as `dandindex search --format` writes
+    them, at most `limit`, default 1,000) and `.urls` (dandi:// URLs, one per line)."""
+    from flask import Response, abort, request
+
+    from dandindex.cli.output import render
+
+    if fmt not in ("json", "csv", "urls", "jsonl"):
+        abort(404)
+    idx, lock = _index()
+    try:
+        limit = min(int(request.args.get("limit", 1000)), 10_000)
+        result = _run_search(idx, lock, request.args, limit)
+    except (DandindexError, ValueError) as e:
+        return Response(json.dumps({"error": str(e)}), 400, mimetype="application/json")
+    headers = {"X-Total-Count": str(result.total if result.total is not None else len(result))}
+    if fmt == "urls":
+        urls = "".join(f"{r['dandi_url']}\n" for r in result.rows() if r.get("dandi_url"))
+        return Response(urls, mimetype="text/plain", headers=headers)
+    kind = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}
+    return Response(render(result.to_arrow(), fmt), mimetype=kind[fmt], headers=headers)
+
+
+# -- dandisets and assets ------------------------------------------------------------------
+
+
+def dandiset(dandiset_id: str) -> Any:
+    from flask import abort, render_template, request
+
+    from dandindex.display import cell
+    from dandindex.instances import web_url
+
+    idx, lock = _index()
+    try:
+        page = min(max(int(request.args.get("page", 0)), 0), MAX_PAGES - 1)
+    except ValueError:
+        page = 0
+    with lock:
+        rows = idx._query("SELECT * FROM dandisets WHERE dandiset_id = $d", {"d": dandiset_id})
+        if not len(rows):
+            abort(404, f"No dandiset {dandiset_id} in this index.")
+        d = rows.rows()[0]
+        versions = idx._query(
+            "SELECT * FROM versions WHERE dandiset_id = $d ORDER BY version = 'draft', version DESC",
+            {"d": dandiset_id},
+        ).rows()
+        contributors = idx._query(
+            "SELECT * FROM contributors WHERE dandiset_id = $d AND version = $v LIMIT 200",
+            {"d": dandiset_id, "v": versions[0]["version"] if versions else "draft"},
+        ).rows()
+        version = versions[0]["version"] if versions else "draft"
+        total = idx._query(
+            "SELECT count(*) AS n FROM assets WHERE dandiset_id = $d AND version = $v",
+            {"d": dandiset_id, "v": version},
+        ).rows()[0]["n"]
+        assets = idx._query(
+            "SELECT asset_id, path, size, version FROM assets WHERE dandiset_id = $d "
+            f"AND version = $v ORDER BY path LIMIT {PAGE} OFFSET {page * PAGE}",
+            {"d": dandiset_id, "v": version},
+        ).rows()
+    v0 = versions[0] if versions else {}
+    facts = [
+        (k.replace("_", " "), cell(v0.get(k), k))
+        for k in ("species", "approach", "measurement_technique", "anatomy", "license")
+        if v0.get(k)
+    ] + [("citation", v0.get("citation") or "")]
+    for c in contributors:
+        c["roles"] = cell(c.get("roles"), "roles").replace("dcite:", "")
+    return render_template(
+        "dandiset.html",
+        d=d,
+        version=v0,
+        facts=[f for f in facts if f[1]],
+        versions=versions,
+        contributors=contributors,
+        assets=assets,
+        total=total,
+        page=page,
+        web_url=web_url(idx.manifest.get("api_url") or "", dandiset_id, version),
+        prev_href=_href([("page", str(page - 1))], f"/dandiset/{dandiset_id}") if page else None,
+        next_href=_href([("page", str(page + 1))], f"/dandiset/{dandiset_id}")
+        if (page + 1) * PAGE < total
+        else None,
+    )
+
+
+def asset(asset_id: str) -> Any:
+    from flask import abort, render_template
+
+    from dandindex.cli.output import object_tree, plottable
+    from dandindex.display import cell
+
+    idx, lock = _index()
+    with lock:
+        try:
+            h = idx.asset(asset_id)
+        except DandindexError as e:
+            abort(404, str(e))
+        row = idx._query(
+            "SELECT * FROM assets WHERE asset_id = $a AND version = $v",
+            {"a": h.asset_id, "v": h.version},
+        ).rows()[0]
+        try:
+            summary = h.summary()
+        except DandindexError:
+            summary = {"file": {}, "objects": [], "locations": []}
+    keys = ("size", "encoding_format", "species", "sex", "age", "approach",
+            "measurement_technique", "variables_measured", "session_start", "sha256", "created",
+            "modified")  # fmt: skip
+    facts = [(k.replace("_", " "), cell(row.get(k), k)) for k in keys if row.get(k)]
+    f = summary["file"]
+    facts += [
+        (k.replace("_", " "), cell(f.get(k), k))
+        for k in ("nwb_version", "session_description", "lab", "institution")
+        if f.get(k)
+    ]
+    objects = summary["objects"]
+    drawable = [
+        {**o, "shape": "×".join(map(str, o["shape"])) if o.get("shape") else ""}
+        for o in plottable(objects)
+    ]
+    from dandindex.instances import dandi_url
+
+    return render_template(
+        "asset.html",
+        a=h,
+        dandi_url=dandi_url(idx.manifest.get("api_url") or "", h.dandiset_id, h.version, h.path),
+        facts=facts,
+        error=f"This file could not be summarised: {f['error']}" if f.get("error") else None,
+        tree="\n".join(object_tree(objects, mark_plottable=True)),
+        plottable=drawable,
+        locations=sorted({str(loc.get("location")) for loc in summary.get("locations", [])}),
+    )
+
+
+def plot(asset_id: str) -> Any:
+    """An object plotted from the streamed file, as a PNG in the page, or a sentence."""
+    from flask import current_app, render_template, request
+
+    from dandindex.cli.base import describe_read_error
+    from dandindex.errors import RemoteReadError
+
+    idx, lock = _index()
+    path = request.args.get("path", "")
+    args = {k: request.args.get(k, "") for k in ("start", "stop", "channels")}
+    with lock:
+        h = idx.asset(asset_id)
+    key = (asset_id, path, args["start"], args["stop"], args["channels"])
+    kept: OrderedDict[Any, str] = current_app.config["CACHE"].setdefault("plots", OrderedDict())
+    png, error = kept.get(key), None
+    if png is None:
+        try:
+            png = base64.b64encode(_png(h, path, args)).decode()
+            kept[key] = png
+            while len(kept) > PLOTS_KEPT:
+                kept.popitem(last=False)
+        except RemoteReadError as e:
+            error = f"Could not read the file: {describe_read_error(e)}"
+        except DandindexError as e:
+            error = str(e)
+    return render_template("plot.html", a=h, path=path, args=args, png=png, error=error)
+
+
+def _png(handle: Any, path: str, args: dict[str, str]) -> bytes:
+    import io
+
+    import click
+
+    from dandindex.cli.cmd_plot import parse_ints
+
+    def number(name: str) -> float | None:
+        text = args[name].strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise DandindexError(f"{name}: {text!r} is not a number.") from None
+
+    try:
+        columns = parse_ints(args["channels"])
+    except click.BadParameter as e:
+        raise DandindexError(f"channels: {e.message}") from None
+    fig = handle.plot(path, start=number("start"), stop=number("stop"), columns=columns)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
+    return buf.getvalue()
+
+
+# -- SQL -----------------------------------------------------------------------------------
+
+
+class _Paged:
+    """An index whose `sql` runs a statement one page at a time (bounded rows)."""
+
+    def __init__(self, idx: Any, page: int) -> None:
+        self.idx, self.page = idx, page
+
+    def sql(self, text: str, params: Any = None) -> Any:
+        body = text.strip().rstrip(";")
+        try:
+            statements = self.idx._sandboxed().extract_statements(body)
+            kind = str(statements[0].type).rsplit(".", 1)[-1] if len(statements) == 1 else ""
+        except Exception:  # not SQL: the guard below says what is wrong
+            kind = ""
+        if kind != "SELECT":  # EXPLAIN, or what the guard refuses with its own sentence
+            return self.idx.sql(body, params)
+        return self.idx.sql(
+            f"SELECT * FROM (\n{body}\n) AS q LIMIT {PAGE + 1} OFFSET {self.page * PAGE}", params
+        )
+
+
+def sql() -> Any:
+    from flask import render_template, request
+
+    from dandindex import queries
+
+    idx, lock = _index()
+    args = {k: request.args.get(k, "") for k in ("q", "params", "query")}
+    try:
+        page = min(max(int(request.args.get("page", 0)), 0), MAX_PAGES - 1)
+    except ValueError:
+        page = 0
+    result: Any = None
+    error = None
+    try:
+        with lock:
+            if args["query"]:
+                params: dict[str, object] = {
+                    k[2:]: v for k, v in request.args.items() if k.startswith("p_") and v != ""
+                }
+                result = queries.run(_Paged(idx, page), args["query"], params)
+            elif args["q"].strip():
+                from dandindex.cli.base import parse_params
+
+                lines = tuple(line.strip() for line in args["params"].splitlines() if line.strip())
+                result = _Paged(idx, page).sql(args["q"], parse_params(lines) or None)
+    except DandindexError as e:
+        error = str(e)
+    except Exception as e:  # click's BadParameter for a parameter line that is not name=value
+        error = getattr(e, "message", None) or str(e)
+    rows = result.rows()[:PAGE] if result is not None else []
+    pairs = _pairs(request.args)
+    return render_template(
+        "sql.html",
+        args=args,
+        tables=idx.tables(),
+        named=sorted(queries.load().values(), key=lambda q: q.name),
+        error=error,
+        columns=result.columns if result is not None else None,
+        rows=rows,
+        summary=f"rows {page * PAGE + 1:,}-{page * PAGE + len(rows):,}" if rows else "no rows",
+        page=page,
+        prev_href=_href([*pairs, ("page", str(page - 1))], "/sql") if page else None,
+        next_href=_href([*pairs, ("page", str(page + 1))], "/sql")
+        if result is not None and len(result) > PAGE
+        else None,
+    )
