@@ -299,10 +299,8 @@ class Index:
         total = None
         if truncated:
             table = table.slice(0, limit)
-            count_sql, count_params = build_search(query, self.vocab())
-            row = self.con.execute(f"SELECT count(*) FROM ({count_sql})", count_params).fetchall()[
-                0
-            ]
+            count_sql, count_params = build_search(query, self.vocab(), count=True)
+            row = self.con.execute(count_sql, count_params).fetchall()[0]
             total = int(row[0]) if row else None
         table = self._with_links(table, query.level)
         result: Result

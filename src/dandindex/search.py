@@ -53,9 +53,11 @@ class SearchVocab:
 
 
 def build_search(
-    query: SearchQuery, vocab: SearchVocab, *, fetch: int | None = None
+    query: SearchQuery, vocab: SearchVocab, *, fetch: int | None = None, count: bool = False
 ) -> tuple[str, dict[str, Any]]:
-    """The search SQL and its parameters; `fetch`: the rows the caller will take at most."""
+    """The search SQL and its parameters; `fetch`: the rows the caller will take at most;
+    `count`: SQL for how many rows match (one row, column ``n``), reading no more than it
+    must (only the lookup table when every condition is a lookup)."""
     where: list[str] = []
     params: dict[str, Any] = {}
     lookups: list[str] = []  # facet_values lookups, intersected into the candidate rows
@@ -92,11 +94,16 @@ def build_search(
             lookups.append(f"kind = '{kind}' AND num BETWEEN ${kind}_lo AND ${kind}_hi")
     if lookups:
         cand = " INTERSECT ".join(f"SELECT row FROM facet_values WHERE {c}" for c in lookups)
+        if count and query.level == "asset" and not where:
+            return f"SELECT count(*) AS n FROM ({cand})", params
         if query.level == "asset" and not where and fetch is not None:
             # every condition is an index lookup: take the first rows first, then their columns
             cand = f"SELECT row FROM ({cand}) ORDER BY row LIMIT {int(fetch)}"
         where.insert(0, f"f.row IN ({cand})")
     clause = ("WHERE " + " AND ".join(where)) if where else ""
+    if count:
+        what = "count(*)" if query.level == "asset" else "count(DISTINCT f.dandiset_id)"
+        return f"SELECT {what} AS n FROM asset_facets f {clause}", params
     if query.level == "asset":
         cols = ", ".join(
             "f.types AS neurodata_types" if c == "neurodata_types" else f"f.{c}"
@@ -104,6 +111,12 @@ def build_search(
         )
         sql = f"SELECT {cols} FROM asset_facets f {clause} ORDER BY f.row"
     else:
+        source = "asset_facets"
+        if fetch is not None:  # aggregate only the first `fetch` dandisets' matching assets
+            source = f"""(
+                WITH m AS MATERIALIZED (SELECT f.* FROM asset_facets f {clause})
+                SELECT m.* FROM m WHERE m.dandiset_id IN (
+                    SELECT DISTINCT dandiset_id FROM m ORDER BY dandiset_id LIMIT {int(fetch)}))"""
         sql = f"""
             SELECT f.dandiset_id, any_value(d.name) AS name, count(DISTINCT f.asset_id) AS assets,
                    CAST(sum(f.size) AS BIGINT) AS size,
@@ -112,11 +125,11 @@ def build_search(
                    list_sort(list_distinct(flatten(list(f.modalities)))) AS modalities,
                    list_sort(list_distinct(flatten(list(f.areas)))) AS areas,
                    any_value(d.latest_version) AS latest_version
-            FROM asset_facets f LEFT JOIN dandisets d USING (dandiset_id)
+            FROM {source} f LEFT JOIN dandisets d USING (dandiset_id)
             LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
                 ON sn.species_id = f.species_id
             LEFT JOIN species_map sr ON f.species_id IS NULL AND sr.raw = f.species
-            {clause}
+            {"" if fetch is not None else clause}
             GROUP BY f.dandiset_id ORDER BY f.dandiset_id
         """
     if fetch is not None:

@@ -31,6 +31,7 @@ def create_app(index_ref: str | Path | None, *, endpoint_url: str | None = None)
     app.jinja_env.globals["cell"] = cell
     app.jinja_env.globals["index_label"] = str(app.config["INDEX"].path)
     views.register(app)
+    views.warm(app)
     return app
 
 

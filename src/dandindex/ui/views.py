@@ -30,6 +30,21 @@ def register(app: Any) -> None:
     app.add_url_rule("/sql", "sql", sql)
 
 
+def warm(app: Any) -> None:
+    """Do at start what the first pages would otherwise pay for: the search vocabularies,
+    the sidebars' counts, the neurodata type hierarchy."""
+    from dandindex.cli.output import plottable
+
+    with app.test_request_context("/"):
+        from flask import request
+
+        idx, lock = _index()
+        with lock:
+            idx.vocab()
+        _facets(idx, lock, request.args)
+        plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
+
+
 def _index() -> tuple[Any, Any]:
     from flask import current_app
 
