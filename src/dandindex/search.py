@@ -113,10 +113,12 @@ def build_search(
     else:
         source = "asset_facets"
         if fetch is not None:  # aggregate only the first `fetch` dandisets' matching assets
+            first = f"SELECT DISTINCT f.dandiset_id FROM asset_facets f {clause} ORDER BY 1"
             source = f"""(
-                WITH m AS MATERIALIZED (SELECT f.* FROM asset_facets f {clause})
-                SELECT m.* FROM m WHERE m.dandiset_id IN (
-                    SELECT DISTINCT dandiset_id FROM m ORDER BY dandiset_id LIMIT {int(fetch)}))"""
+                SELECT f.dandiset_id, f.asset_id, f.size, f.species, f.species_id,
+                       f.modalities, f.areas
+                FROM asset_facets f {clause} {"AND" if clause else "WHERE"}
+                     f.dandiset_id IN ({first} LIMIT {int(fetch)}))"""
         sql = f"""
             SELECT f.dandiset_id, any_value(d.name) AS name, count(DISTINCT f.asset_id) AS assets,
                    CAST(sum(f.size) AS BIGINT) AS size,

@@ -1,8 +1,14 @@
 -- name: largest_nwb_files
 -- description: The largest NWB files, with what they hold
 -- param: top: how many (default 20)
-SELECT a.dandiset_id, a.path, a.size, f.nwb_version, f.n_objects, f.n_electrodes, f.n_units, f.n_rois, a.api_url
-FROM nwb_files f JOIN (SELECT DISTINCT ON (asset_id) * FROM assets) a USING (asset_id)
-WHERE f.error IS NULL
-ORDER BY a.size DESC
-LIMIT coalesce(try_cast($top AS INTEGER), 20)
+WITH top AS (
+    SELECT * FROM nwb_files WHERE error IS NULL
+    ORDER BY size DESC, asset_id LIMIT coalesce(try_cast($top AS INTEGER), 20)
+)
+SELECT a.dandiset_id, a.path, coalesce(t.size, a.size) AS size, t.nwb_version, t.n_objects,
+       t.n_electrodes, t.n_units, t.n_rois, a.api_url
+FROM top t JOIN (
+    SELECT DISTINCT ON (asset_id) asset_id, dandiset_id, path, size, api_url FROM assets
+    WHERE asset_id IN (SELECT asset_id FROM top) ORDER BY asset_id, version DESC
+) a USING (asset_id)
+ORDER BY size DESC, a.dandiset_id, a.path

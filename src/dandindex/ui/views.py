@@ -40,7 +40,7 @@ def warm(app: Any) -> None:
 
         idx, lock = _index()
         with lock:
-            idx.vocab()
+            idx.vocab().species()  # the held species (resolving names needs them)
         _facets(idx, lock, request.args)
         plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
 
