@@ -29,6 +29,13 @@ def index_option(f: F) -> F:
     )(f)
 
 
+def format_choice(*choices: str, help: str) -> Callable[[F], F]:
+    """`--format` among `choices` (the first is the default), into the argument `fmt`."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(list(choices)), default=choices[0], help=help
+    )
+
+
 def parse_params(values: tuple[str, ...]) -> dict[str, object]:
     """``name=value`` pairs; numbers become numbers, everything else stays text."""
     out: dict[str, object] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option, open_index
+from dandindex.cli.base import CONTEXT_SETTINGS, format_choice, index_option, open_index
 from dandindex.cli.output import object_tree
 from dandindex.errors import DandindexError, UsageError
 
@@ -149,12 +149,8 @@ def plot(
 
 @click.command("show", context_settings=CONTEXT_SETTINGS)
 @click.argument("asset")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["tree", "json"]),
-    default="tree",
-    help="tree (default) or json (the summary: file row, objects, locations).",
+@format_choice(
+    "tree", "json", help="tree (default) or json (the summary: file row, objects, locations)."
 )
 @index_option
 def show(asset: str, fmt: str, index_dir: str | None) -> None:

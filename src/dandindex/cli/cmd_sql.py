@@ -9,6 +9,7 @@ import click
 
 from dandindex.cli.base import (
     CONTEXT_SETTINGS,
+    format_choice,
     index_option,
     open_index,
     params_option,
@@ -83,13 +84,7 @@ def schema(table: str, index_dir: str | None, output: Output) -> None:
 
 
 @click.command("info", context_settings=CONTEXT_SETTINGS)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    help="text (default) or json (everything, for scripts).",
-)
+@format_choice("text", "json", help="text (default) or json (everything, for scripts).")
 @index_option
 def info(index_dir: str | None, fmt: str) -> None:
     """What the index holds: where it was crawled from, when, row counts, NWB area coverage,
