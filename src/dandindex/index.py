@@ -289,26 +289,30 @@ class Index:
 
     def run_search(self, query: SearchQuery) -> Result:
         """Run a `SearchQuery` (see `search`). A result cut by the query's limit knows how
-        many matched (`total`); an empty one says why it may be empty (`notes`)."""
+        many matched (`total`, counted when first read); an empty one says why it may be
+        empty (`notes`)."""
         self._ensure_facets()
         limit = query.limit
         fetch = None if limit is None else limit + 1  # one more: to tell if it was cut
         sql, params = build_search(query, self.vocab(), fetch=fetch)
         table = self._run(sql, params)
         truncated = limit is not None and table.num_rows > limit
-        total = None
+        counter = None
         if truncated:
             table = table.slice(0, limit)
             count_sql, count_params = build_search(query, self.vocab(), count=True)
-            row = self.con.execute(count_sql, count_params).fetchall()[0]
-            total = int(row[0]) if row else None
+
+            def counter() -> int | None:  # asked for when `total` is first read
+                row = self.con.execute(count_sql, count_params).fetchall()[0]
+                return int(row[0]) if row else None
+
         table = self._with_links(table, query.level)
         result: Result
         if query.level == "dandiset":
-            result = DandisetSet(table, truncated=truncated, total=total, source=self)
+            result = DandisetSet(table, truncated=truncated, source=self, counter=counter)
         else:
             result = AssetSet(
-                table, truncated=truncated, total=total, source=self, hidden=HANDLE_COLUMNS
+                table, truncated=truncated, source=self, hidden=HANDLE_COLUMNS, counter=counter
             )
         if table.num_rows == 0:
             result.notes = self.explain(query)

@@ -11,7 +11,7 @@ dandiset hits their assets without opening the index again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any, ClassVar, Protocol
@@ -30,18 +30,39 @@ class ResultSource(Protocol):
     def search(self, text: str | None = None, **keywords: Any) -> Any: ...
 
 
-@dataclass
 class Result:
     """Rows of a query or a search (an Arrow table underneath).
 
-    `truncated`: more rows matched than were fetched; `total`, when known, how many matched.
+    `truncated`: more rows matched than were fetched; `total`, when known, how many matched
+    (with `counter`, counted when first asked for: a search returns its rows without
+    counting every match).
     """
 
-    table: pa.Table
-    truncated: bool = False
-    total: int | None = None
-    source: ResultSource | None = field(default=None, repr=False, compare=False)
-    notes: list[str] = field(default_factory=list, repr=False, compare=False)
+    def __init__(
+        self,
+        table: pa.Table,
+        truncated: bool = False,
+        total: int | None = None,
+        source: ResultSource | None = None,
+        notes: list[str] | None = None,
+        counter: Callable[[], int | None] | None = None,
+    ) -> None:
+        self.table = table
+        self.truncated = truncated
+        self._total = total
+        self._counter = counter
+        self.source = source
+        self.notes: list[str] = list(notes or [])
+
+    @property
+    def total(self) -> int | None:
+        if self._total is None and self._counter is not None:
+            self._total, self._counter = self._counter(), None
+        return self._total
+
+    @total.setter
+    def total(self, value: int | None) -> None:
+        self._total, self._counter = value, None
 
     def to_arrow(self) -> pa.Table:
         return self.table
@@ -125,10 +146,15 @@ class AssetSet(Result):
         total: int | None = None,
         source: ResultSource | None = None,
         hidden: tuple[str, ...] = (),
+        counter: Callable[[], int | None] | None = None,
     ) -> None:
         self._hidden = table.select([c for c in hidden if c in table.column_names])
         super().__init__(
-            table.drop_columns(list(self._hidden.column_names)), truncated, total, source
+            table.drop_columns(list(self._hidden.column_names)),
+            truncated,
+            total,
+            source,
+            counter=counter,
         )
 
     def handle(self, i: int) -> AssetHandle:

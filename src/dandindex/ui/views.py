@@ -192,7 +192,9 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
 def _run_search(idx: Any, lock: Any, args: Any, limit: int) -> Any:
     text, keywords, _ = _query(args)
     with lock:
-        return idx.search(text, **keywords, limit=limit)
+        result = idx.search(text, **keywords, limit=limit)
+        _ = result.total  # counted now, on the index's connection, under the lock
+        return result
 
 
 def search() -> Any:
