@@ -118,6 +118,7 @@ def test_pull_mirrors_then_costs_one_request(idx, published, tmp_path):
         assert again.unchanged and sum(web.requests.values()) == 1
     r = CliRunner().invoke(cli, ["info", "--index", str(tmp_path / "mirror")])
     assert r.exit_code == 0 and f"{idx.info()['row_counts']['assets']:,} assets" in r.output
+    assert f"pulled from {web.url}" in r.output
 
 
 def test_a_one_dandiset_change_uploads_only_what_changed(index_dir, tmp_path, s3):

@@ -174,6 +174,14 @@ def info_lines(info: dict[str, Any]) -> list[str]:
             ]
         ),
     ]
+    if info.get("published"):
+        lines.append(f"  published on {when(info['published'])} (read in place)")
+    if info.get("pulled"):
+        pulled = info["pulled"]
+        lines.append(
+            f"  pulled from {pulled.get('source')} on {when(pulled.get('pulled_at'))} "
+            f"(published {when(pulled.get('published'))})"
+        )
     which = "all versions" if opts.get("versions") == "all" else "latest versions"
     only = opts.get("dandisets") or []
     lines.append(

@@ -209,6 +209,8 @@ class Index:
                 k: m.get(k) for k in ("dandindex_version", "dandi_version", "dandischema_version")
             },
             "tables_version": m.get("tables_version"),
+            "published": m.get("published"),
+            "pulled": m.get("pulled"),
             "nwb_area_coverage": self.area_coverage(),
             "notes": self.notes,
         }

@@ -35,10 +35,9 @@ def create_app(index_ref: str | Path | None, *, endpoint_url: str | None = None)
     return app
 
 
-def serve(app: Any, host: str, port: int, *, ready: Any = None) -> Any:
+def serve(app: Any, host: str, port: int) -> Any:
     """A threaded WSGI server (werkzeug's) for `app`; returns it (``serve_forever()`` to
     run, ``shutdown()`` to stop); ``server.port`` is the port it bound."""
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, app, threaded=True)
-    return server
+    return make_server(host, port, app, threaded=True)
