@@ -27,6 +27,7 @@ import pyarrow as pa
 from dandindex.errors import DandindexError, QueryError, hint
 from dandindex.facets import FACET_TABLES, derive_facets, held_species
 from dandindex.handles import AssetHandle
+from dandindex.instances import with_links
 from dandindex.published import is_url, open_snapshot
 from dandindex.query import SearchQuery
 from dandindex.results import AssetSet, DandisetSet, Result
@@ -308,7 +309,7 @@ class Index:
                 row = self.con.execute(count_sql, count_params).fetchall()[0]
                 return int(row[0]) if row else None
 
-        table = self._with_links(table, query.level)
+        table = with_links(table, query.level, self.manifest.get("api_url") or "")
         result: Result
         if query.level == "dandiset":
             result = DandisetSet(table, truncated=truncated, source=self, counter=counter)
@@ -319,27 +320,6 @@ class Index:
         if table.num_rows == 0:
             result.notes = self.explain(query)
         return result
-
-    def _with_links(self, table: pa.Table, level: str) -> pa.Table:
-        """The identifiers users already know: ``dandi://`` URLs (what ``dandi download``
-        takes) for assets, the archive's web page for both levels."""
-        from dandindex.instances import dandi_url, web_url
-
-        api = self.manifest.get("api_url") or ""
-        rows = table.select(
-            [
-                c
-                for c in ("dandiset_id", "version", "path", "latest_version")
-                if c in table.column_names
-            ]
-        ).to_pylist()
-        if level == "dandiset":
-            web = [web_url(api, r["dandiset_id"], r.get("latest_version") or "draft") for r in rows]
-            return table.append_column("web_url", pa.array(web, pa.string()))
-        urls = [dandi_url(api, r["dandiset_id"], r["version"], r["path"]) for r in rows]
-        web = [web_url(api, r["dandiset_id"], r["version"]) for r in rows]
-        table = table.append_column("dandi_url", pa.array(urls, pa.string()))
-        return table.append_column("web_url", pa.array(web, pa.string()))
 
     def explain(self, query: SearchQuery) -> list[str]:
         """Sentences on why `query` may match nothing: a dandiset id that is not one or not in

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 # name: (API URL, web site)
@@ -90,3 +91,22 @@ def parse_asset_ref(ref: str) -> AssetRef:
         ident, _, version = ds.partition("@")
         return AssetRef(dandiset_id=ident, path=path, version=version or None)
     return AssetRef(asset_id=ref)
+
+
+def with_links(table: Any, level: str, api: str) -> Any:
+    """Result rows (an Arrow table) with the identifiers users already know appended:
+    ``dandi_url`` (what ``dandi download`` takes) for assets, ``web_url`` (the archive's page
+    of the dandiset version) at both levels."""
+    import pyarrow as pa
+
+    keep = [
+        c for c in ("dandiset_id", "version", "path", "latest_version") if c in table.column_names
+    ]
+    rows = table.select(keep).to_pylist()
+    if level == "dandiset":
+        web = [web_url(api, r["dandiset_id"], r.get("latest_version") or "draft") for r in rows]
+        return table.append_column("web_url", pa.array(web, pa.string()))
+    urls = [dandi_url(api, r["dandiset_id"], r["version"], r["path"]) for r in rows]
+    web = [web_url(api, r["dandiset_id"], r["version"]) for r in rows]
+    table = table.append_column("dandi_url", pa.array(urls, pa.string()))
+    return table.append_column("web_url", pa.array(web, pa.string()))
