@@ -240,3 +240,9 @@ def test_search_on_a_narrow_terminal_fits_and_keeps_whole_paths(index_dir, idx):
     narrow = on_a_terminal(["search", "--modality", "ecephys"], 60, env)
     assert all(len(line) <= 60 for line in narrow.splitlines() if "hidden" not in line)
     assert "hidden to fit the window: --wide or --columns to show them" in narrow
+    # the column of the facet searched on is the last to go
+    by_area = on_a_terminal(["search", "--area", "CA1"], 84, env)
+    header = next(line for line in by_area.splitlines() if line.startswith("dandiset_id"))
+    assert "areas" in header.split(), by_area
+    hidden = next(line for line in by_area.splitlines() if "hidden to fit" in line)
+    assert "modalities" in hidden and "areas" not in hidden

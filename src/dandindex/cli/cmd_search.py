@@ -170,10 +170,12 @@ def search(
             for note in result.notes:
                 click.echo(note, err=True)
         else:
+            asked = {"area": "areas", "species": "species", "modality": "modalities"}
             output.emit(
                 result,
                 default_columns=DANDISET_COLUMNS if level == "dandiset" else ASSET_COLUMNS,
                 notes=result.notes,
+                keep=[col for facet, col in asked.items() if facet_values.get(facet)],
             )
         if plot_path:
             _plot_hits(result, plot_path, plot_dir, plot_n)

@@ -58,6 +58,7 @@ class Output:
         default_columns: Sequence[str] | None = None,
         protected: Sequence[str] = ("path", "location", "name", "description", "table", "column"),
         notes: Sequence[str] = (),
+        keep: Sequence[str] = (),
     ) -> None:
         emit(
             result,
@@ -69,6 +70,7 @@ class Output:
             default_columns=default_columns,
             protected=protected,
             notes=notes,
+            keep=keep,
         )
 
 
@@ -168,8 +170,10 @@ def emit(
     default_columns: Sequence[str] | None = None,
     protected: Sequence[str] = ("path",),
     notes: Sequence[str] = (),
+    keep: Sequence[str] = (),
 ) -> None:
-    """Write a `Result` (or an Arrow table) in the chosen format."""
+    """Write a `Result` (or an Arrow table) in the chosen format; on a terminal too narrow,
+    columns in `keep` are the last to be hidden."""
     import pyarrow as pa
 
     table: pa.Table = result.to_arrow() if hasattr(result, "to_arrow") else result
@@ -194,7 +198,8 @@ def emit(
             f.write(sink.getvalue().to_pybytes())
     else:
         with _sink(out, binary=False) as f:
-            _write_text(table, fmt, f, protected, fit=out is None and sys.stdout.isatty())
+            fit = out is None and sys.stdout.isatty()
+            _write_text(table, fmt, f, protected, fit, keep)
     if truncated:
         shown = f"{table.num_rows:,}"
         click.echo(
@@ -209,7 +214,14 @@ def emit(
         click.echo(f"Wrote {table.num_rows:,} rows to {out}.", err=True)
 
 
-def _write_text(table: Any, fmt: str, f: IO[str], protected: Sequence[str], fit: bool) -> None:
+def _write_text(
+    table: Any,
+    fmt: str,
+    f: IO[str],
+    protected: Sequence[str],
+    fit: bool,
+    keep: Sequence[str] = (),
+) -> None:
     rows = table.to_pylist()
     if fmt == "json":
         f.write("[")
@@ -227,7 +239,7 @@ def _write_text(table: Any, fmt: str, f: IO[str], protected: Sequence[str], fit:
                 ["" if row[c] is None else _csvcell(row[c]) for c in table.column_names]
             )
     else:
-        f.write(render_table(table.column_names, rows, protected, fit))
+        f.write(render_table(table.column_names, rows, protected, fit, keep))
     f.flush()
 
 
@@ -242,6 +254,7 @@ def render_table(
     rows: list[dict[str, Any]],
     protected: Sequence[str] = (),
     fit: bool = True,
+    keep: Sequence[str] = (),
 ) -> str:
     """Aligned columns; on a terminal, the widest unprotected columns are shortened (with …)
     until the table fits the window."""
@@ -261,7 +274,8 @@ def render_table(
             unprotected = [k for k, n in enumerate(names) if n not in protected]
             if not unprotected:
                 break
-            i = unprotected[-1]  # the rightmost column that may go
+            # the rightmost column that may go, the ones the user asked about last
+            i = max(unprotected, key=lambda k: (names[k] not in keep, k))
             hidden.append(names[i])
             names = [n for k, n in enumerate(names) if k != i]
             widths = [w for k, w in enumerate(widths) if k != i]
