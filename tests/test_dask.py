@@ -91,3 +91,32 @@ def test_a_worker_killed_mid_crawl_costs_no_file(client, fresh_server, index_dir
     stats = result["stats"]
     assert stats.nwb_done == stats.nwb_total > 0
     assert nwb_rows(tmp_path / "k") == nwb_rows(index_dir)  # no file lost, no error rows added
+
+
+def test_a_stuck_file_on_dask_is_given_up_after_the_file_limit(client, nwb_files, tmp_path):
+    """On a Dask worker too, a file that drips in costs its summarising process, within the
+    per-file limit, and the task answers with a transient error (retried next crawl)."""
+    from dandindex.nwb.dask_pool import DaskPool
+    from dandindex.testing.archive import serve_files
+
+    srv, urls = serve_files([nwb_files["ophys"]], tmp_path)
+    srv.faults.add(kind="slow", path="/s3/blobs/", bytes_per_second=200, count=None)
+    url = urls[nwb_files["ophys"]]
+    asset = {
+        "asset_id": "a",
+        "dandiset_id": "000001",
+        "path": "x.nwb",
+        "size": None,
+        "blob_id": "b",
+        "zarr_id": None,
+        "sha256": None,
+        "etag": None,
+        "api_url": url,
+    }
+    pool = DaskPool(client, None, file_timeout=3)
+    t0 = time.monotonic()
+    with srv:
+        results = dict(pool.map({"stuck": {"asset": asset, "api_url": srv.api_url, "timeout": 60}}))
+    assert time.monotonic() - t0 < 20
+    stuck = results["stuck"]
+    assert "longer than 3 s" in stuck["file"]["error"] and stuck["transient"]

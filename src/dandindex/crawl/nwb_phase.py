@@ -136,7 +136,7 @@ def run_summaries(
     if options.dask is not None:
         from dandindex.nwb.dask_pool import DaskPool
 
-        pool = DaskPool(options.dask, token)
+        pool = DaskPool(options.dask, token, options.file_timeout)
     else:
         pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
     try:

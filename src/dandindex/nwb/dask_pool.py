@@ -6,41 +6,52 @@ the same as a local crawl's. A worker that dies mid-task is Dask's to handle: th
 runs its tasks again on the other workers (up to ``distributed.scheduler.allowed-failures``
 times); a task that still fails becomes a transient error row that the next crawl retries.
 Progress shows in the crawl's bar and in Dask's dashboard (task prefix ``dandindex-nwb``).
+On each Dask worker, files are read by a summarising process of its own, as in a local crawl,
+so ``--nwb-file-timeout`` bounds each file there too and an HDF5 crash costs only that file.
 """
 
 from __future__ import annotations
 
-import os
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from dandindex.nwb.asset import error_summary
 
+_WORKERS: dict[tuple[int, str | None, float | None], Any] = {}
+_LOCK = threading.Lock()
 
-def summarize_task(task: dict[str, Any], token: str | None) -> dict[str, Any]:
-    """One file on a Dask worker (see `dandindex.nwb.worker.handle`)."""
-    import warnings
 
-    warnings.simplefilter("ignore")
-    if token:
-        os.environ["DANDI_API_KEY"] = token
-    os.environ.setdefault("DANDI_NO_ET", "1")
-    from dandindex.nwb.worker import handle
+def summarize_task(
+    task: dict[str, Any], token: str | None, file_timeout: float | None = None
+) -> dict[str, Any]:
+    """One file on a Dask worker, in a summarising process of that worker's own (the same
+    ``python -m dandindex.nwb.worker`` a local crawl uses, kept between tasks): a file that
+    takes longer than `file_timeout` or crashes HDF5 costs that process, not the Dask
+    worker."""
+    from dandindex.nwb.pool import WorkerPool
 
-    return handle(task)
+    key = (threading.get_ident(), token, file_timeout)  # one process per worker thread
+    with _LOCK:
+        pool = _WORKERS.get(key)
+        if pool is None:
+            pool = _WORKERS[key] = WorkerPool(1, token, file_timeout)
+    result: dict[str, Any] = pool.ask(task)
+    return result
 
 
 class DaskPool:
     """`map` over a Dask cluster: `cluster` is a ``distributed.Client`` (kept open) or a
     scheduler address (a client is made and closed with the pool)."""
 
-    def __init__(self, cluster: Any, token: str | None) -> None:
+    def __init__(self, cluster: Any, token: str | None, file_timeout: float | None = None) -> None:
         from distributed import Client
 
         self._own = not isinstance(cluster, Client)
         self.client = Client(cluster) if self._own else cluster
         self.token = token
+        self.file_timeout = file_timeout
 
     def map(self, tasks: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(key, summary)`` as tasks finish, in completion order."""
@@ -52,6 +63,7 @@ class DaskPool:
                 summarize_task,
                 task,
                 self.token,
+                self.file_timeout,
                 key=f"dandindex-nwb-{run}-{i}",
                 pure=False,
                 retries=1,

@@ -68,6 +68,49 @@ class WorkerPool:
         result: dict[str, Any] = json.loads(line)
         return result
 
+    def _answer(
+        self, proc: subprocess.Popen[str], task: dict[str, Any]
+    ) -> tuple[dict[str, Any], subprocess.Popen[str]] | None:
+        """A task's summary and the worker to use next: a worker that took too long or
+        died is replaced, and the task answered with a (transient) error summary; None
+        once the pool is closed."""
+        try:
+            return self._ask(proc, task), proc
+        except _TooLong as e:
+            if self._closed:
+                return None
+            result = error_summary(
+                f"not summarised: reading it took longer than {e.seconds:g} s "
+                "(--nwb-file-timeout); the next crawl tries again",
+                transient=True,
+            )
+        except Exception as e:  # the worker died (killed, crashed) or answered garbage
+            if self._closed:
+                return None
+            result = error_summary(
+                f"not summarised: {e}; the next crawl tries again", transient=True
+            )
+        self._stop(proc, kill=True)
+        return result, self._spawn()
+
+    def ask(self, task: dict[str, Any]) -> dict[str, Any]:
+        """One task on this pool's one long-lived worker (made on first use), within the
+        time bound; for callers that bring their own parallelism (Dask tasks)."""
+        with self._lock:
+            proc = self._procs[0] if self._procs and self._procs[0].poll() is None else None
+        if proc is None:
+            with self._lock:
+                self._procs.clear()
+            proc = self._spawn()
+        answered = self._answer(proc, task)
+        if answered is None:
+            return error_summary("not summarised: the pool was closed", transient=True)
+        result, nxt = answered
+        if nxt is not proc:
+            with self._lock:
+                self._procs[:] = [nxt]
+        return result
+
     def map(self, tasks: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(key, summary)`` as workers finish, in completion order."""
         todo: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
@@ -85,26 +128,10 @@ class WorkerPool:
                 if item is None:
                     break
                 key, task = item
-                try:
-                    result = self._ask(proc, task)
-                except _TooLong as e:
-                    if self._closed:
-                        return
-                    result = error_summary(
-                        f"not summarised: reading it took longer than {e.seconds:g} s "
-                        "(--nwb-file-timeout); the next crawl tries again",
-                        transient=True,
-                    )
-                    self._stop(proc, kill=True)
-                    proc = self._spawn()
-                except Exception as e:  # the worker died (killed, crashed) or answered garbage
-                    if self._closed:
-                        return
-                    result = error_summary(
-                        f"not summarised: {e}; the next crawl tries again", transient=True
-                    )
-                    self._stop(proc, kill=True)
-                    proc = self._spawn()
+                answered = self._answer(proc, task)
+                if answered is None:
+                    return
+                result, proc = answered
                 done.put((key, result))
             self._stop(proc)
 
