@@ -102,3 +102,18 @@ def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[st
         if sa != sb or len(a.get(t, [])) != len(b.get(t, [])):
             out[t] = (len(sa - sb), len(sb - sa))
     return out
+
+
+def asset_dict(url: str) -> dict[str, Any]:
+    """An `NWBAsset` as a worker task carries it, for a file served at `url`."""
+    return {
+        "asset_id": "a",
+        "dandiset_id": "000001",
+        "path": "x.nwb",
+        "size": None,
+        "blob_id": "b",
+        "zarr_id": None,
+        "sha256": None,
+        "etag": None,
+        "api_url": url,
+    }

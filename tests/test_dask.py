@@ -16,6 +16,8 @@ import pytest
 from dandindex.crawl import Crawler, CrawlOptions
 from dandindex.index import Index
 
+from helpers import asset_dict
+
 #: columns that differ between two runs by nature: when, how long, and from which server port
 VARYING = {"summarized_at", "seconds", "read_url"}
 
@@ -101,18 +103,7 @@ def test_a_stuck_file_on_dask_is_given_up_after_the_file_limit(client, nwb_files
 
     srv, urls = serve_files([nwb_files["ophys"]], tmp_path)
     srv.faults.add(kind="slow", path="/s3/blobs/", bytes_per_second=200, count=None)
-    url = urls[nwb_files["ophys"]]
-    asset = {
-        "asset_id": "a",
-        "dandiset_id": "000001",
-        "path": "x.nwb",
-        "size": None,
-        "blob_id": "b",
-        "zarr_id": None,
-        "sha256": None,
-        "etag": None,
-        "api_url": url,
-    }
+    asset = asset_dict(urls[nwb_files["ophys"]])
     pool = DaskPool(client, None, file_timeout=3)
     t0 = time.monotonic()
     with srv:

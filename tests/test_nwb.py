@@ -21,6 +21,7 @@ from dandindex.testing.generate import NWBAttachment, attachments_from, generate
 from dandindex.testing.nwbfiles import N_ELECTRODES
 
 from conftest import SHARED_NWB, need_shared_nwb
+from helpers import asset_dict
 
 
 def _manifest() -> list[dict]:
@@ -340,12 +341,12 @@ def test_worker_crash_costs_one_file(tmp_path, nwb_files):
     with srv:
         tasks = {
             "slow": {
-                "asset": _asset_dict(urls[nwb_files["ophys"]]),
+                "asset": asset_dict(urls[nwb_files["ophys"]]),
                 "api_url": srv.api_url,
                 "timeout": 30,
             },
             "fast": {
-                "asset": _asset_dict(str(nwb_files["behavior"])),
+                "asset": asset_dict(str(nwb_files["behavior"])),
                 "api_url": srv.api_url,
                 "timeout": 5,
             },
@@ -372,20 +373,6 @@ def test_worker_crash_costs_one_file(tmp_path, nwb_files):
         results["fast"]["file"]["n_objects"]
         == summarize(nwb_files["behavior"])["file"]["n_objects"]
     )
-
-
-def _asset_dict(url: str) -> dict:
-    return {
-        "asset_id": "a",
-        "dandiset_id": "000001",
-        "path": "x.nwb",
-        "size": None,
-        "blob_id": "b",
-        "zarr_id": None,
-        "sha256": None,
-        "etag": None,
-        "api_url": url,
-    }
 
 
 def test_no_file_of_shared_is_copied_into_the_project():

@@ -16,6 +16,7 @@ from dandindex.testing.archive import ArchiveServer, serve_files
 from dandindex.testing.crafted import CORRUPTIONS, corrupt, write_crafted
 
 from conftest import SHARED_NWB, need_shared_nwb
+from helpers import asset_dict
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +62,7 @@ def test_a_stuck_transfer_is_given_up_after_the_file_limit(tmp_path, nwb_files):
     srv.faults.add(kind="slow", path="/s3/blobs/", bytes_per_second=200, count=None)
     url = urls[nwb_files["ophys"]]
     task = {
-        "asset": {
-            "asset_id": "a",
-            "dandiset_id": "000001",
-            "path": "x.nwb",
-            "size": None,
-            "blob_id": "b",
-            "zarr_id": None,
-            "sha256": None,
-            "etag": None,
-            "api_url": url,
-        },
+        "asset": asset_dict(url),
         "api_url": srv.api_url,
         "timeout": 60,
     }
