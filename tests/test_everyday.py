@@ -54,6 +54,17 @@ def test_serve_archive_on_a_busy_port_is_a_sentence(generated):
     no_traceback(r)
 
 
+def test_ui_on_a_busy_port_is_a_sentence(index_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run("ui", "--index", str(index_dir), "--port", str(port))
+    assert r.exit_code == 2
+    assert f"Port {port} on 127.0.0.1 is in use" in r.output
+    no_traceback(r)
+
+
 def test_info_reads_like_prose_and_json_keeps_everything(index_dir, idx):
     r = run("info", "--index", str(index_dir))
     assert r.exit_code == 0, r.output

@@ -21,17 +21,22 @@ def ui(index_dir: str | None, host: str, port: int, open_browser: bool) -> None:
 
     Example: dandindex ui --index ./idx --open
     """
+    import socket
+
     from dandindex.ui import create_app, serve
 
+    with socket.socket() as probe:  # werkzeug would print its own advice and exit
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"Port {port} on {host} is in use: pick another --port, or --port 0 for a "
+                    "free one."
+                ) from None
+            raise UsageError(f"Cannot listen on {host}:{port} ({e.strerror}).") from None
     app = create_app(index_dir)
-    try:
-        server = serve(app, host, port)
-    except OSError as e:
-        if e.errno == errno.EADDRINUSE or "in use" in str(e):
-            raise UsageError(
-                f"Port {port} on {host} is in use: pick another --port, or --port 0 for a free one."
-            ) from None
-        raise
+    server = serve(app, host, port)
     url = f"http://{host}:{server.port}/"
     click.echo(f"dandindex ui on {url} (Ctrl-C to stop)")
     if open_browser:
