@@ -29,6 +29,23 @@ def index_option(f: F) -> F:
     )(f)
 
 
+def listen_error(e: OSError, host: str, port: int) -> Exception:
+    """What to say when a server cannot listen on `host`:`port` (`e` itself if it is not
+    about the address)."""
+    import errno
+
+    if e.errno == errno.EADDRINUSE:
+        return UsageError(
+            f"Port {port} on {host} is in use: pick another --port, or --port 0 for a free one."
+        )
+    if e.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+        return UsageError(
+            f"Cannot listen on {host}:{port} ({e.strerror}): ports below 1024 need root, "
+            "and --host must be an address of this machine."
+        )
+    return e
+
+
 def format_choice(*choices: str, help: str) -> Callable[[F], F]:
     """`--format` among `choices` (the first is the default), into the argument `fmt`."""
     return click.option(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import errno
-
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS
-from dandindex.errors import UsageError
+from dandindex.cli.base import CONTEXT_SETTINGS, listen_error
 
 
 @click.command("serve-archive", context_settings=CONTEXT_SETTINGS)
@@ -61,17 +58,7 @@ def serve_archive(
             counters_route=counters,
         )
     except OSError as e:
-        if e.errno == errno.EADDRINUSE:
-            raise UsageError(
-                f"Port {port} on {host} is in use (another serve-archive?): "
-                "pick another --port, or --port 0 for a free one."
-            ) from None
-        if e.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
-            raise UsageError(
-                f"Cannot listen on {host}:{port} ({e.strerror}): ports below 1024 need root, "
-                "and --host must be an address of this machine."
-            ) from None
-        raise
+        raise listen_error(e, host, port) from None
     n = len(server.snapshot.dandisets())
     click.echo(server.api_url)
     click.echo(f"Serving {n} dandisets from {folder}; Ctrl-C to stop.", err=True)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import errno
-
 import click
 
-from dandindex.cli.base import CONTEXT_SETTINGS, index_option
-from dandindex.errors import UsageError
+from dandindex.cli.base import CONTEXT_SETTINGS, index_option, listen_error
 
 
 @click.command("ui", context_settings=CONTEXT_SETTINGS)
@@ -29,12 +26,7 @@ def ui(index_dir: str | None, host: str, port: int, open_browser: bool) -> None:
         try:
             probe.bind((host, port))
         except OSError as e:
-            if e.errno == errno.EADDRINUSE:
-                raise UsageError(
-                    f"Port {port} on {host} is in use: pick another --port, or --port 0 for a "
-                    "free one."
-                ) from None
-            raise UsageError(f"Cannot listen on {host}:{port} ({e.strerror}).") from None
+            raise listen_error(e, host, port) from None
     app = create_app(index_dir)
     server = serve(app, host, port)
     url = f"http://{host}:{server.port}/"
