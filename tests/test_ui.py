@@ -166,3 +166,10 @@ def test_plot_errors_are_sentences_on_the_page(ui, page):
     assert "Plottable objects" in page.locator("#plot-error").inner_text()
     page.goto(page.url.split("?")[0] + "?path=/units&channels=5-2")
     assert "runs backwards" in page.locator("#plot-error").inner_text()
+
+
+def test_unknown_assets_and_dandisets_are_404_with_a_sentence(ui, page):
+    for path in ("/asset/nope", "/asset/nope/plot?path=/units", "/dandiset/999999"):
+        r = page.request.get(ui["url"] + path)
+        assert r.status == 404, path
+        assert "No " in r.text() and "Traceback" not in r.text()

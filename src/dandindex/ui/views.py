@@ -189,8 +189,7 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
     return render(None, 0) if nodes else '<p class="count">no mapped areas</p>'
 
 
-def _run_search(idx: Any, lock: Any, args: Any, limit: int) -> Any:
-    text, keywords, _ = _query(args)
+def _run_search(idx: Any, lock: Any, text: str | None, keywords: dict[str, Any], limit: int) -> Any:
     with lock:
         result = idx.search(text, **keywords, limit=limit)
         _ = result.total  # counted now, on the index's connection, under the lock
@@ -204,8 +203,8 @@ def search() -> Any:
     pairs = _pairs(request.args)
     error, rows, result, page = None, [], None, 0
     try:
-        _, keywords, page = _query(request.args)
-        result = _run_search(idx, lock, request.args, (page + 1) * PAGE)
+        text, keywords, page = _query(request.args)
+        result = _run_search(idx, lock, text, keywords, (page + 1) * PAGE)
         rows = result.rows()[page * PAGE :]
     except DandindexError as e:
         error = str(e)
@@ -268,7 +267,8 @@ def search_export(fmt: str) -> Any:
     idx, lock = _index()
     try:
         limit = min(int(request.args.get("limit", 1000)), 10_000)
-        result = _run_search(idx, lock, request.args, limit)
+        text, keywords, _ = _query(request.args)
+        result = _run_search(idx, lock, text, keywords, limit)
     except (DandindexError, ValueError) as e:
         return Response(json.dumps({"error": str(e)}), 400, mimetype="application/json")
     headers = {"X-Total-Count": str(result.total if result.total is not None else len(result))}
@@ -393,7 +393,7 @@ def asset(asset_id: str) -> Any:
 
 def plot(asset_id: str) -> Any:
     """An object plotted from the streamed file, as a PNG in the page, or a sentence."""
-    from flask import current_app, render_template, request
+    from flask import abort, current_app, render_template, request
 
     from dandindex.cli.base import describe_read_error
     from dandindex.errors import RemoteReadError
@@ -402,16 +402,20 @@ def plot(asset_id: str) -> Any:
     path = request.args.get("path", "")
     args = {k: request.args.get(k, "") for k in ("start", "stop", "channels")}
     with lock:
-        h = idx.asset(asset_id)
-    key = (asset_id, path, args["start"], args["stop"], args["channels"])
-    kept: OrderedDict[Any, str] = current_app.config["CACHE"].setdefault("plots", OrderedDict())
-    png, error = kept.get(key), None
+        try:
+            h = idx.asset(asset_id)
+        except DandindexError as e:
+            abort(404, str(e))
+        kept: OrderedDict[Any, str] = current_app.config["CACHE"].setdefault("plots", OrderedDict())
+        key = (asset_id, path, args["start"], args["stop"], args["channels"])
+        png, error = kept.get(key), None
     if png is None:
         try:
-            png = base64.b64encode(_png(h, path, args)).decode()
-            kept[key] = png
-            while len(kept) > PLOTS_KEPT:
-                kept.popitem(last=False)
+            png = base64.b64encode(_png(h, path, args)).decode()  # streams: outside the lock
+            with lock:
+                kept[key] = png
+                while len(kept) > PLOTS_KEPT:
+                    kept.popitem(last=False)
         except RemoteReadError as e:
             error = f"Could not read the file: {describe_read_error(e)}"
         except DandindexError as e:
