@@ -181,6 +181,20 @@ def test_publish_and_pull_commands(index_dir, tmp_path):
     assert r.exit_code == 0 and "Pulled" in r.output, r.output
     r = CliRunner().invoke(cli, ["pull", str(dest), "--index", str(index_dir)])
     assert r.exit_code == 1 and "holds an index made by a crawl" in r.output
+    # publishing over a crawled index would replace its manifest: refused, nothing written
+    before = (index_dir / "manifest.json").read_bytes()
+    r = CliRunner().invoke(cli, ["publish", str(index_dir), "--index", str(index_dir)])
+    assert r.exit_code == 1 and "holds an index made by a crawl" in r.output
+    assert (index_dir / "manifest.json").read_bytes() == before
+    assert not (index_dir / "objects").exists()
+    # a damaged published manifest is a sentence, for a reader and for pull
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text('{"format": "dandindex-publ')
+    for args in (["pull", str(broken), "--index", str(tmp_path / "m2")],
+                 ["info", "--index", f"file://{broken}"]):  # fmt: skip
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     r = CliRunner().invoke(cli, ["crawl", "--api-url", "http://x/api", "--index", "s3://b/p"])
     assert r.exit_code == 2 and "crawl writes an index folder on this machine" in r.output
     r = CliRunner().invoke(cli, ["search", "--modality", "ecephys", "--index", str(dest),

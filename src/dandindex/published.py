@@ -177,6 +177,15 @@ def publish(
     files = sorted(snap.glob("*.parquet"))
     fs, root = filesystem(dest, endpoint_url)
     try:
+        there = json.loads(fs.cat_file(posixpath.join(root, MANIFEST)))
+    except (FileNotFoundError, ValueError):
+        there = {}
+    if isinstance(there, dict) and there and there.get("format") != FORMAT:
+        raise DandindexError(
+            f"{dest} holds an index made by a crawl (or something else with a {MANIFEST}); "
+            "publish into an empty place or an earlier publication, so nothing is overwritten."
+        )
+    try:
         present = {
             posixpath.basename(p) for p in fs.ls(posixpath.join(root, "objects"), detail=False)
         }
@@ -271,8 +280,11 @@ def pull(
             )
     if mine.get("pulled", {}).get("manifest_sha256") == digest:
         return PullReport(unchanged=True)
-    published = json.loads(body)
-    if published.get("format") != FORMAT:
+    try:
+        published = json.loads(body)
+    except ValueError:
+        published = None
+    if not isinstance(published, dict) or published.get("format") != FORMAT:
         raise DandindexError(f"{source}/{MANIFEST} is not a published dandindex index.")
     report = PullReport()
     objects = local / "objects"
