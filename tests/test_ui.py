@@ -95,6 +95,8 @@ def test_search_two_facets_asset_plot_and_back(ui, page):
     assert "species=" in page.url and "modality=ecephys" in page.url
     summary = page.locator("#summary").inner_text()
     assert re.match(r"1-(\d) of \1 assets? ", summary), summary
+    table = page.locator("#results").inner_text()
+    assert "Units" in table and "NWBContainer" not in table  # the specific types, not bases
     page.screenshot(path=str(shots() / "search_facets.png"))
     page.locator("#results a", has_text="_ecephys.nwb").first.click()  # the file's path
     assert "/asset/" in page.url

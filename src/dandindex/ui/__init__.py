@@ -29,6 +29,7 @@ def create_app(index_ref: str | Path | None, *, endpoint_url: str | None = None)
     app.config["LOCK"] = threading.RLock()
     app.config["CACHE"] = {}
     app.jinja_env.globals["cell"] = cell
+    app.jinja_env.globals["leaf_types"] = views.leaf_types
     app.jinja_env.globals["index_label"] = str(app.config["INDEX"].path)
     views.register(app)
     views.warm(app)

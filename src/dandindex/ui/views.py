@@ -6,12 +6,10 @@ import base64
 import json
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import urlencode
 
 from dandindex.errors import DandindexError
+from dandindex.ui.common import MAX_PAGES, PAGE, current_index, href, query_pairs
 
-PAGE = 50
-MAX_PAGES = 100  # pages a search can be paged to: PAGE * MAX_PAGES rows at most in memory
 MULTI = ("species", "modality", "area", "type", "dandiset")
 NUMBERS = {"min_units": int, "min_electrodes": int, "rate_min": float, "rate_max": float}
 SIZES = ("size_min", "size_max")
@@ -19,6 +17,10 @@ ASSET_COLUMNS = ["path", "dandiset_id", "species", "areas", "neurodata_types", "
 DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
 NUMERIC = {"n_units", "size", "assets", "n_electrodes"}
 PLOTS_KEPT = 32
+#: the structure every file has: not worth a place in a result's list of types
+STRUCTURAL = {"NWBFile", "Subject", "Device", "ProcessingModule", "VectorData", "VectorIndex",
+              "ElementIdentifiers", "DynamicTableRegion", "TimeSeriesReferenceVectorData"}  # fmt: skip
+TREE_SKIP = {"root", "grey"}  # the atlas's top two levels hold everything
 
 
 def register(app: Any) -> None:
@@ -27,7 +29,21 @@ def register(app: Any) -> None:
     app.add_url_rule("/dandiset/<dandiset_id>", "dandiset", dandiset)
     app.add_url_rule("/asset/<asset_id>", "asset", asset)
     app.add_url_rule("/asset/<asset_id>/plot", "plot", plot)
+    from dandindex.ui.sqlpage import sql
+
     app.add_url_rule("/sql", "sql", sql)
+
+
+def leaf_types(types: list[str] | None) -> str:
+    """A file's neurodata types as a reader wants them: the most specific ones (a type that
+    is the ancestor of another in the list is implied), without the structure every file
+    has."""
+    from dandindex.nwb.hierarchy import TypeHierarchy
+
+    names = set(types or ())
+    hierarchy = TypeHierarchy()
+    implied = {a for t in names for a in hierarchy.ancestors(t)}
+    return ", ".join(sorted(names - implied - STRUCTURAL))
 
 
 def warm(app: Any) -> None:
@@ -38,29 +54,11 @@ def warm(app: Any) -> None:
     with app.test_request_context("/"):
         from flask import request
 
-        idx, lock = _index()
+        idx, lock = current_index()
         with lock:
             idx.vocab().species()  # the held species (resolving names needs them)
         _facets(idx, lock, request.args)
         plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
-
-
-def _index() -> tuple[Any, Any]:
-    from flask import current_app
-
-    return current_app.config["INDEX"], current_app.config["LOCK"]
-
-
-def _href(pairs: list[tuple[str, str]], base: str = "/") -> str:
-    return base + ("?" + urlencode(pairs) if pairs else "")
-
-
-# -- search ----------------------------------------------------------------------------
-
-
-def _pairs(args: Any, *, drop: tuple[str, ...] = ("page",)) -> list[tuple[str, str]]:
-    """The request's parameters as (name, value) pairs, empty ones and `drop` left out."""
-    return [(k, v) for k, vs in args.lists() for v in vs if v != "" and k not in drop]
 
 
 def _query(args: Any) -> tuple[str | None, dict[str, Any], int]:
@@ -119,12 +117,12 @@ def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
             ).rows()
         cache["counts"] = (rows, names, dandisets)
     rows, names, dandisets = cache["counts"]
-    current = _pairs(args)
+    current = query_pairs(args)
 
     def item(kind: str, value: str, label: str, n: int) -> dict[str, Any]:
         on = (kind, value) in current
         pairs = [p for p in current if p != (kind, value)] if on else [*current, (kind, value)]
-        return {"label": label, "count": f"{n:,}", "href": _href(pairs), "on": on}
+        return {"label": label, "count": f"{n:,}", "href": href(pairs), "on": on}
 
     by_kind: dict[str, list[dict[str, Any]]] = {}
     area_counts: dict[str, int] = {}
@@ -159,7 +157,7 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
     from dandindex.vocab.areas import atlas
 
     known = atlas()
-    nodes = {a: known[a.lower()] for a in counts if a.lower() in known}
+    nodes = {a: known[a.lower()] for a in counts if a.lower() in known and a not in TREE_SKIP}
     by_id = {s.id: a for a, s in nodes.items()}
     children: dict[str | None, list[str]] = {}
     for a, s in nodes.items():
@@ -172,12 +170,12 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
             on = ("area", a) in current
             pairs = [p for p in current if p != ("area", a)] if on else [*current, ("area", a)]
             link = (
-                f'<a href="{escape(_href(pairs))}" class="{"on" if on else ""}" '
+                f'<a href="{escape(href(pairs))}" class="{"on" if on else ""}" '
                 f'title="{escape(nodes[a].name)}">{escape(a)}</a> '
                 f'<span class="count">{counts[a]:,}</span>'
             )
             if a in children:
-                opened = " open" if depth < 1 or on else ""
+                opened = " open" if depth < 3 or on else ""
                 out.append(
                     f"<li><details{opened}><summary>{link}</summary>"
                     f"{render(a, depth + 1)}</details></li>"
@@ -199,8 +197,8 @@ def _run_search(idx: Any, lock: Any, text: str | None, keywords: dict[str, Any],
 def search() -> Any:
     from flask import render_template, request
 
-    idx, lock = _index()
-    pairs = _pairs(request.args)
+    idx, lock = current_index()
+    pairs = query_pairs(request.args)
     error, rows, result, page = None, [], None, 0
     try:
         text, keywords, page = _query(request.args)
@@ -224,7 +222,7 @@ def search() -> Any:
     without_level = [p for p in pairs if p[0] != "level"]
     switch = [*without_level, ("level", "dandiset")] if level == "asset" else without_level
     chips = [
-        {"label": f"{k}: {v}", "href": _href([p for p in pairs if p != (k, v)])}
+        {"label": f"{k}: {v}", "href": href([p for p in pairs if p != (k, v)])}
         for k, v in pairs
         if k in MULTI or k in NUMBERS or k in SIZES or k == "q"
     ]
@@ -241,17 +239,18 @@ def search() -> Any:
         error=error,
         rows=rows,
         columns=DANDISET_COLUMNS if level == "dandiset" else ASSET_COLUMNS,
+        headers={"dandiset_id": "dandiset", "neurodata_types": "types", "n_units": "units"},
         numeric=NUMERIC,
         page=page,
-        prev_href=_href([*pairs, ("page", str(page - 1))]) if page > 0 else None,
-        next_href=_href([*pairs, ("page", str(page + 1))])
+        prev_href=href([*pairs, ("page", str(page - 1))]) if page > 0 else None,
+        next_href=href([*pairs, ("page", str(page + 1))])
         if more and page + 1 < MAX_PAGES
         else None,
-        level_href=_href(switch),
+        level_href=href(switch),
         level_switch="show dandisets" if level == "asset" else "show assets",
-        json_href=_href(pairs, "/search.json"),
-        csv_href=_href(pairs, "/search.csv"),
-        urls_href=_href(pairs, "/search.urls"),
+        json_href=href(pairs, "/search.json"),
+        csv_href=href(pairs, "/search.csv"),
+        urls_href=href(pairs, "/search.urls"),
     )
 
 
@@ -264,7 +263,7 @@ def search_export(fmt: str) -> Any:
 
     if fmt not in ("json", "csv", "urls", "jsonl"):
         abort(404)
-    idx, lock = _index()
+    idx, lock = current_index()
     try:
         limit = min(int(request.args.get("limit", 1000)), 10_000)
         text, keywords, _ = _query(request.args)
@@ -288,7 +287,7 @@ def dandiset(dandiset_id: str) -> Any:
     from dandindex.display import cell
     from dandindex.instances import web_url
 
-    idx, lock = _index()
+    idx, lock = current_index()
     try:
         page = min(max(int(request.args.get("page", 0)), 0), MAX_PAGES - 1)
     except ValueError:
@@ -335,8 +334,8 @@ def dandiset(dandiset_id: str) -> Any:
         total=total,
         page=page,
         web_url=web_url(idx.manifest.get("api_url") or "", dandiset_id, version),
-        prev_href=_href([("page", str(page - 1))], f"/dandiset/{dandiset_id}") if page else None,
-        next_href=_href([("page", str(page + 1))], f"/dandiset/{dandiset_id}")
+        prev_href=href([("page", str(page - 1))], f"/dandiset/{dandiset_id}") if page else None,
+        next_href=href([("page", str(page + 1))], f"/dandiset/{dandiset_id}")
         if (page + 1) * PAGE < total
         else None,
     )
@@ -348,7 +347,7 @@ def asset(asset_id: str) -> Any:
     from dandindex.cli.output import object_tree, plottable
     from dandindex.display import cell
 
-    idx, lock = _index()
+    idx, lock = current_index()
     with lock:
         try:
             h = idx.asset(asset_id)
@@ -398,7 +397,7 @@ def plot(asset_id: str) -> Any:
     from dandindex.cli.base import describe_read_error
     from dandindex.errors import RemoteReadError
 
-    idx, lock = _index()
+    idx, lock = current_index()
     path = request.args.get("path", "")
     args = {k: request.args.get(k, "") for k in ("start", "stop", "channels")}
     with lock:
@@ -447,74 +446,3 @@ def _png(handle: Any, path: str, args: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
     return buf.getvalue()
-
-
-# -- SQL -----------------------------------------------------------------------------------
-
-
-class _Paged:
-    """An index whose `sql` runs a statement one page at a time (bounded rows)."""
-
-    def __init__(self, idx: Any, page: int) -> None:
-        self.idx, self.page = idx, page
-
-    def sql(self, text: str, params: Any = None) -> Any:
-        body = text.strip().rstrip(";")
-        try:
-            statements = self.idx._sandboxed().extract_statements(body)
-            kind = str(statements[0].type).rsplit(".", 1)[-1] if len(statements) == 1 else ""
-        except Exception:  # not SQL: the guard below says what is wrong
-            kind = ""
-        if kind != "SELECT":  # EXPLAIN, or what the guard refuses with its own sentence
-            return self.idx.sql(body, params)
-        return self.idx.sql(
-            f"SELECT * FROM (\n{body}\n) AS q LIMIT {PAGE + 1} OFFSET {self.page * PAGE}", params
-        )
-
-
-def sql() -> Any:
-    from flask import render_template, request
-
-    from dandindex import queries
-
-    idx, lock = _index()
-    args = {k: request.args.get(k, "") for k in ("q", "params", "query")}
-    try:
-        page = min(max(int(request.args.get("page", 0)), 0), MAX_PAGES - 1)
-    except ValueError:
-        page = 0
-    result: Any = None
-    error = None
-    try:
-        with lock:
-            if args["query"]:
-                params: dict[str, object] = {
-                    k[2:]: v for k, v in request.args.items() if k.startswith("p_") and v != ""
-                }
-                result = queries.run(_Paged(idx, page), args["query"], params)
-            elif args["q"].strip():
-                from dandindex.cli.base import parse_params
-
-                lines = tuple(line.strip() for line in args["params"].splitlines() if line.strip())
-                result = _Paged(idx, page).sql(args["q"], parse_params(lines) or None)
-    except DandindexError as e:
-        error = str(e)
-    except Exception as e:  # click's BadParameter for a parameter line that is not name=value
-        error = getattr(e, "message", None) or str(e)
-    rows = result.rows()[:PAGE] if result is not None else []
-    pairs = _pairs(request.args)
-    return render_template(
-        "sql.html",
-        args=args,
-        tables=idx.tables(),
-        named=sorted(queries.load().values(), key=lambda q: q.name),
-        error=error,
-        columns=result.columns if result is not None else None,
-        rows=rows,
-        summary=f"rows {page * PAGE + 1:,}-{page * PAGE + len(rows):,}" if rows else "no rows",
-        page=page,
-        prev_href=_href([*pairs, ("page", str(page - 1))], "/sql") if page else None,
-        next_href=_href([*pairs, ("page", str(page + 1))], "/sql")
-        if result is not None and len(result) > PAGE
-        else None,
-    )
