@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections import OrderedDict
 from typing import Any
@@ -34,14 +35,19 @@ def register(app: Any) -> None:
     app.add_url_rule("/sql", "sql", sql)
 
 
+@functools.lru_cache(maxsize=1)
+def _hierarchy() -> Any:
+    from dandindex.nwb.hierarchy import TypeHierarchy
+
+    return TypeHierarchy()
+
+
 def leaf_types(types: list[str] | None) -> str:
     """A file's neurodata types as a reader wants them: the most specific ones (a type that
     is the ancestor of another in the list is implied), without the structure every file
     has."""
-    from dandindex.nwb.hierarchy import TypeHierarchy
-
     names = set(types or ())
-    hierarchy = TypeHierarchy()
+    hierarchy = _hierarchy()
     implied = {a for t in names for a in hierarchy.ancestors(t)}
     return ", ".join(sorted(names - implied - STRUCTURAL))
 
