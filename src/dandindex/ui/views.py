@@ -61,8 +61,11 @@ def warm(app: Any) -> None:
         from flask import request
 
         idx, lock = current_index()
+        from dandindex.vocab.species import known_species
+
         with lock:
             idx.vocab().species()  # the held species (resolving names needs them)
+        known_species()  # dandi-cli's table (its import is a third of a second)
         _facets(idx, lock, request.args)
         plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
 
