@@ -1,19 +1,20 @@
-"""Benchmark: search and named-query latency on a large generated index.
+"""Benchmark: search and named-query latency on large generated indexes, at several sizes.
 
-Writes an index with pyarrow directly (no server): 1,000,000 assets, 10,000,000 nwb_objects
-and 2,000,000 nwb_locations by default, in 5,000 dandisets. In one run it measures: cold open
-(open + the first search, which derives the facet tables), p50/p95 latency of 20
-representative searches and 5 named queries, index size on disk, peak RSS, and the same
-searches done the naive way (load the Parquet files into pandas, filter).
+For each size (assets; 10 nwb_objects and 2 nwb_locations per asset, 200 assets a dandiset)
+it writes an index with pyarrow directly (no server), derives the search tables as a crawl
+does (in a process of its own: time and peak RSS), then in a fresh process measures: cold
+open (open + the first search), p50/p95 latency of 20 representative searches (3 rounds) and
+5 named queries, index size on disk, peak RSS, and (up to 1M assets) the same searches done
+the naive way (load the Parquet files into pandas, filter). At the end, per search shape, the
+p50/p95 at each size and the growth from the smallest to the others.
 
-    python benchmarks/query.py [--assets 1000000] [--objects 10000000] [--locations 2000000]
+    python benchmarks/query.py [--sizes 100000,1000000,10000000] [--workdir DIR] [--json F]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -92,35 +93,107 @@ def naive(root: Path, s: dict[str, Any]) -> int:
 
 
 def rss_mb() -> float:
+    """Peak RSS of this process (VmHWM: unlike ru_maxrss, not inherited from a parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def prepare(root: Path, assets: int) -> dict[str, Any]:
+    """The index of `assets` assets at `root` with its search tables (made if missing), and
+    how long and how much memory deriving them took."""
+    import subprocess
+    import sys
+
+    record = root / "derive.json"
+    if record.exists():
+        return dict(json.loads(record.read_text()))
+    if not (root / "manifest.json").exists():
+        t0 = time.perf_counter()
+        write_index(root, assets, 10 * assets, 2 * assets, max(1, assets // 200))
+        print(f"wrote {assets:,} assets in {time.perf_counter() - t0:.0f} s at {root}", flush=True)
+    code = (
+        "import sys, time; from pathlib import Path; from dandindex.facets import "
+        "write_facets; t = time.perf_counter(); write_facets(Path(sys.argv[1])); "
+        "hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0].split()[1]; "
+        "print(time.perf_counter() - t, hwm)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(root / "snapshots" / "bench")],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    info = {"derive_s": float(out[-2]), "derive_peak_rss_mb": int(out[-1]) / 1024}
+    record.write_text(json.dumps(info))
+    print(f"derived the search tables in {info['derive_s']:.0f} s", flush=True)
+    return info
+
+
 def main() -> None:
+    import subprocess
+    import sys
+
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--assets", type=int, default=1_000_000)
-    ap.add_argument("--objects", type=int, default=10_000_000)
-    ap.add_argument("--locations", type=int, default=2_000_000)
-    ap.add_argument("--dandisets", type=int, default=5_000)
+    ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--naive-max", type=int, default=1_000_000)
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--one", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one is not None:  # one size, in a process of its own
+        print(json.dumps(measure(args.one, args.repeat, args.naive_max)))
+        return
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="dandindex-qbench-"))
+    results = {}
+    for n in (int(x) for x in args.sizes.split(",")):
+        root = work / f"{n}"
+        info = prepare(root, n)
+        run = subprocess.run(
+            [sys.executable, __file__, "--one", str(root), "--repeat", str(args.repeat),
+             "--naive-max", str(args.naive_max)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        results[n] = {**info, **json.loads(run.stdout.splitlines()[-1])}
+        short = {k: v for k, v in results[n].items() if not k.startswith("per_")}
+        print(f"{n:,} assets:", json.dumps(short, indent=1), flush=True)
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(results: dict[int, dict[str, Any]]) -> None:
+    """Per search shape: p50/p95 at each size, and the growth from the smallest size."""
+    sizes = sorted(results)
+    print("\n| search | " + " | ".join(f"{n:,}: p50 / p95 ms" for n in sizes)
+          + " | p95 growth |")  # fmt: skip
+    print("|---|" + "---:|" * (len(sizes) + 1))
+    for s in [*SEARCHES, None]:
+        key = "all searches" if s is None else json.dumps(s, sort_keys=True)
+        cells, p95s = [], []
+        for n in sizes:
+            r = results[n]
+            p50, p95 = (
+                (r["search_p50_ms"], r["search_p95_ms"])
+                if s is None
+                else r["per_search_p50_p95_ms"][key]
+            )
+            cells.append(f"{p50:.1f} / {p95:.1f}")
+            p95s.append(p95)
+        growth = ", ".join(f"{p / p95s[0]:.2f}x" for p in p95s[1:])
+        print(f"| {key} | " + " | ".join(cells) + f" | {growth} |")
+
+
+def measure(root: Path, repeat: int, naive_max: int) -> dict[str, Any]:
+    """Every measurement of one index (run in a fresh process)."""
     from dandindex import queries
     from dandindex.index import Index
 
-    root = args.workdir or Path(tempfile.mkdtemp(prefix="dandindex-qbench-"))
-    if not (root / "manifest.json").exists():
-        t0 = time.perf_counter()
-        write_index(root, args.assets, args.objects, args.locations, args.dandisets)
-        print(f"wrote the index in {time.perf_counter() - t0:.0f} s at {root}")
-    if not (root / "snapshots" / "bench" / "asset_facets.parquet").exists():
-        from dandindex.facets import write_facets
-
-        t0 = time.perf_counter()
-        write_facets(root / "snapshots" / "bench")
-        print(f"derived the facet tables (as a crawl does) in {time.perf_counter() - t0:.0f} s")
+    n_assets = json.loads((root / "manifest.json").read_text())["row_counts"]["assets"]
     size = sum(p.stat().st_size for p in root.rglob("*.parquet"))
     base_rss = rss_mb()
     t0 = time.perf_counter()
@@ -131,7 +204,7 @@ def main() -> None:
     after_open_rss = rss_mb()
     lat: dict[str, list[float]] = {}
     counts = {}
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         for s in SEARCHES:
             key = json.dumps(s, sort_keys=True)
             t = time.perf_counter()
@@ -139,7 +212,7 @@ def main() -> None:
             lat.setdefault(key, []).append(time.perf_counter() - t)
             counts[key] = len(r)
     search_rss = rss_mb()  # peak while searching (before the named queries)
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         for name in NAMED:
             t = time.perf_counter()
             queries.run(idx, name, {})
@@ -154,7 +227,7 @@ def main() -> None:
     speedups = []
     naive_times = []
     by_search: dict[str, float] = {}
-    for s in SEARCHES:
+    for s in SEARCHES if n_assets <= naive_max else []:
         if (
             set(s) <= {"species", "type", "rate_min", "area", "min_units", "size_min"}
             and "rate_max" not in s
@@ -165,10 +238,13 @@ def main() -> None:
             speedups.append(naive_times[-1] / statistics.median(lat[json.dumps(s, sort_keys=True)]))
             by_search[json.dumps(s, sort_keys=True)] = round(speedups[-1], 1)
     naive_rss = rss_mb()
+
+    def shape(xs: list[float]) -> list[float]:
+        xs = sorted(xs)
+        return [1000 * pct(xs, 0.5), 1000 * pct(xs, 0.95)]
+
     out = {
-        "assets": args.assets,
-        "nwb_objects": args.objects,
-        "nwb_locations": args.locations,
+        "assets": n_assets,
         "index_size_mb": size / 1e6,
         "open_s": opened,
         "cold_open_first_search_s": cold,
@@ -176,28 +252,27 @@ def main() -> None:
         "search_p95_ms": 1000 * pct(search_times, 0.95),
         "named_query_p50_ms": 1000 * pct(query_times, 0.5),
         "named_query_p95_ms": 1000 * pct(query_times, 0.95),
-        "naive_search_median_ms": 1000 * statistics.median(naive_times),
         "naive_searches": len(naive_times),
-        "speedup_p50_vs_naive": statistics.median(naive_times) / pct(search_times, 0.5),
-        "speedup_p95_vs_naive": statistics.median(naive_times) / pct(search_times, 0.95),
         "rss_mb_before_open": base_rss,
         "rss_mb_after_cold_open": after_open_rss,
         "rss_mb_peak_searches": search_rss,
         "rss_mb_peak_named_queries": query_rss,
         "rss_mb_peak_naive": naive_rss,
-        "speedup_vs_naive_same_search_min": min(speedups),
-        "speedup_vs_naive_same_search_median": statistics.median(speedups),
         "per_search_speedup_vs_naive": by_search,
         "per_search_ms": {k: 1000 * statistics.median(v) for k, v in lat.items()},
+        "per_search_p50_p95_ms": {k: shape(v) for k, v in lat.items()},
         "per_search_rows": counts,
     }
-    print(json.dumps({k: v for k, v in out.items() if not k.startswith("per_")}, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=1))
+    if naive_times:
+        out.update(
+            naive_search_median_ms=1000 * statistics.median(naive_times),
+            speedup_p50_vs_naive=statistics.median(naive_times) / pct(search_times, 0.5),
+            speedup_p95_vs_naive=statistics.median(naive_times) / pct(search_times, 0.95),
+            speedup_vs_naive_same_search_min=min(speedups),
+            speedup_vs_naive_same_search_median=statistics.median(speedups),
+        )
     idx.close()
-    if args.workdir is None:
-        shutil.rmtree(root, ignore_errors=True)
-    os.environ.pop("_", None)
+    return out
 
 
 if __name__ == "__main__":

@@ -131,20 +131,21 @@ LAYERS = [
         "dandindex.errors",
         "dandindex.fsutil",
         "dandindex.schemas",
-        "dandindex.query",
         "dandindex.rowfit",
         "dandindex.instances",
         "dandindex.display",
     },
     {"dandindex.vocab", "dandindex.remote", "dandindex.sandbox"},
-    {"dandindex.nwb", "dandindex.store", "dandindex.queries"},
+    {"dandindex.nwb", "dandindex.store", "dandindex.queries", "dandindex.facet"},
+    {"dandindex.registry"},
+    {"dandindex.query", "dandindex.postings"},
     {"dandindex.facets", "dandindex.published"},
     {"dandindex.crawl", "dandindex.search", "dandindex.plot"},
-    {"dandindex.handles"},
+    {"dandindex.handles", "dandindex.tree"},
     {"dandindex.results"},
     {"dandindex.index"},
-    {"dandindex.testing", "dandindex.demo", "dandindex.cli", "dandindex.__main__"},
     {"dandindex.ui"},
+    {"dandindex.testing", "dandindex.demo", "dandindex.cli", "dandindex.__main__"},
 ]
 
 
@@ -167,6 +168,6 @@ def test_no_module_over_500_lines_outside_testing():
         name: n
         for name, path in modules().items()
         if not name.startswith("dandindex.testing")
-        and (n := len(path.read_text(encoding="utf-8").splitlines())) > 520
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert big == {}

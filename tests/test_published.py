@@ -83,6 +83,7 @@ def same_answers(local: Index, remote: Index) -> None:
 def test_a_published_folder_over_http_answers_like_the_local_index(idx, published):
     with StaticServer(published) as web, Index(web.url) as remote:
         same_answers(idx, remote)
+    with StaticServer(published) as web, Index(web.url) as remote:
         web.reset()
         hits = remote.search(area="CA1", limit=5)
         assert len(hits) and web.requests["GET"] > 0  # read in place, over HTTP

@@ -227,3 +227,66 @@ def info_lines(info: dict[str, Any]) -> list[str]:
     )
     lines += [f"Note: {note}" for note in info.get("notes") or []]
     return lines
+
+
+def write_rows(table: Any, fmt: str, f: Any) -> None:
+    """An Arrow table's rows as `fmt` text to `f`: ``json`` (an array of objects, a row a
+    line), ``jsonl`` or ``csv`` (lists joined with ", "); what the commands and the web
+    page's twins write."""
+    import csv
+    import json
+
+    rows = table.to_pylist()
+    if fmt == "json":
+        f.write("[")
+        for i, row in enumerate(rows):
+            f.write(("," if i else "") + "\n" + json.dumps(plain(row), ensure_ascii=False))
+        f.write("\n]\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            f.write(json.dumps(plain(row), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(table.column_names)
+        for row in rows:
+            writer.writerow(
+                ["" if row[c] is None else _csvcell(row[c]) for c in table.column_names]
+            )
+    else:
+        raise ValueError(f"no text format {fmt!r}")
+
+
+def render(table: Any, fmt: str) -> str:
+    """Rows as `fmt` text (json, jsonl, csv), exactly as the commands write them."""
+    import io
+
+    f = io.StringIO()
+    write_rows(table, fmt, f)
+    return f.getvalue()
+
+
+def _csvcell(value: Any) -> str:
+    v = plain(value)
+    text = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+    return text.replace("\n", " ")
+
+
+def parse_ints(text: str | None, option: str = "--channels") -> list[int] | None:
+    """``0-4,7`` → [0, 1, 2, 3, 4, 7]; anything else is a `UsageError` naming the option."""
+    from dandindex.errors import UsageError
+
+    if not text:
+        return None
+    out: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        a, dash, b = part.partition("-")
+        try:
+            lo, hi = int(a), int(b) if dash else int(a)
+        except ValueError:
+            raise UsageError(
+                f"{option}: {text!r} is not a list of numbers and ranges, e.g. 0-4,7."
+            ) from None
+        if hi < lo:
+            raise UsageError(f"{option}: the range {part} runs backwards.")
+        out += range(lo, hi + 1)
+    return out

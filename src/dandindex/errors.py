@@ -32,6 +32,10 @@ class IndexDamagedError(DandindexError):
     """The index's manifest is damaged and no complete snapshot can stand in for it."""
 
 
+class IndexOutdatedError(DandindexError):
+    """The index was made by an older dandindex: its search tables must be derived again."""
+
+
 class CrawlError(DandindexError):
     """A crawl could not start or finished with failures."""
 
@@ -79,3 +83,26 @@ def hint(word: str, choices: Iterable[str], n: int = 5) -> str:
     """`` Closest: a, b.`` for a message, or nothing when no choice is close."""
     near = closest(word, choices, n)
     return f" Closest: {', '.join(near)}." if near else ""
+
+
+def describe_read_error(e: BaseException) -> str:
+    """A sentence for a file that could not be read (gone, embargoed, unreachable)."""
+    if isinstance(e, RemoteReadError):
+        if e.status == 404:
+            return "the file is no longer on the server (HTTP 404)."
+        if e.status in (401, 403):
+            return (
+                f"the file is embargoed or private (HTTP {e.status}): set DANDI_API_KEY to a key "
+                "that may read it."
+            )
+        if e.unreachable and e.url:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(e.url).netloc
+            return (
+                f"no connection could be made to {host}: is the server running and the "
+                "address right? (a local archive: `dandindex serve-archive FOLDER --port PORT` "
+                "on the port the index was crawled from)"
+            )
+        return f"the file could not be read ({e})."
+    return str(e)

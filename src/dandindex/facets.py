@@ -7,16 +7,23 @@
 - ``asset_areas``: (asset, source, raw location, acronym, ancestors, placeholder, count):
   placeholders and unmapped strings too (no acronym), so they stay searchable as text;
 - ``asset_facets``: one row per asset with its species id, modalities, NWB types (with
-  ancestors), area acronyms (with ancestors), raw areas, counts, rates and searchable text;
-- ``facet_values``: (kind, value or number, row): the lookup table searches intersect.
+  ancestors), area acronyms (with ancestors), raw areas, counts, rates and its lower-cased
+  path (``text``), numbered (``row``) in (dandiset, version, path) order;
+- ``version_rows``: per (dandiset, version), its first and last ``row`` and its searchable
+  text (name, description, keywords), so text matches a version once, not every asset;
+- ``facet_values``: (kind, value or number, row) for every kind of every facet of the
+  registry (`dandindex.registry.FACETS`), sorted;
+- ``facet_bitmaps``: the rows of each (kind, value) as a Roaring bitmap (`dandindex.postings`):
+  what searches intersect.
 
 Every list in them is sorted, so identical inputs give identical files.
 
 The crawler derives them (`write_facets_in_subprocess`) before it publishes a snapshot, in
 bounded memory at any size: DuckDB works on disk with a memory limit, ``asset_facets`` is
 made in slices of whole dandisets (about `SLICE_ROWS` assets each) and ``facet_values`` one
-kind at a time, each written to Parquet and the pieces joined by streaming. `Index` derives
-them in memory for an index made before they existed (`derive_facets`).
+kind at a time, each written to Parquet and the pieces joined by streaming; the bitmaps are
+built from it a value at a time. Opening an index never derives them (an index without them
+is told to crawl again, which derives them from the parts it keeps).
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dandindex.errors import CrawlError
+from dandindex.postings import trigrams, write_bitmaps
+from dandindex.registry import FACETS, KINDS
 from dandindex.schemas import SCHEMAS, create_table_view
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import modalities_expr
@@ -41,11 +50,17 @@ FACET_TABLES = (
     "asset_types",
     "asset_areas",
     "asset_facets",
+    "version_rows",
     "facet_values",
+    "facet_bitmaps",
 )
-FACET_KINDS = ("area", "electrodes", "modality", "rate", "size", "species", "type", "units")
+#: Bump when the search tables change; stored in facet_bitmaps' Parquet metadata.
+FACETS_VERSION = 2
+FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
 ROW_GROUP = 65536
+#: asset_facets is read a few rows at a time (the rows a result shows): small row groups
+FACETS_ROW_GROUP = 2048
 
 
 def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
@@ -76,29 +91,30 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         offset = 0
         for n, (lo, hi, count) in enumerate(_slices(con)):
             piece = work / f"asset_facets-{n:05d}.parquet"
-            _copy(con, _asset_facets_sql(True, offset), piece, {"lo": lo, "hi": hi})
+            _copy(con, _asset_facets_sql(offset), piece, {"lo": lo, "hi": hi})
             pieces.append(piece)
             offset += count
-        _join(pieces, snapshot / "asset_facets.parquet")
+        _join(pieces, snapshot / "asset_facets.parquet", FACETS_ROW_GROUP)
         source = f"read_parquet('{_q(str(snapshot / 'asset_facets.parquet'))}')"
+        _copy(con, _VERSION_ROWS.format(source=source), snapshot / "version_rows.parquet")
         pieces = []
-        for kind in FACET_KINDS:
-            piece = work / f"facet_values-{kind}.parquet"
-            _copy(con, f"{_facet_values_sql(kind, source)} ORDER BY value, num, row", piece)
-            pieces.append(piece)
+        for facet in FACETS:
+            for n, sql in enumerate(facet.derive(source)):
+                piece = work / f"facet_values-{facet.name}-{n}.parquet"
+                _copy(con, f"{sql} ORDER BY value, num, row", piece)
+                pieces.append(piece)
         _join(pieces, snapshot / "facet_values.parquet")
+        values = f"read_parquet('{_q(str(snapshot / 'facet_values.parquet'))}')"
+        write_bitmaps(
+            con,
+            [(values, KINDS)],
+            snapshot / "facet_bitmaps.parquet",
+            {FACETS_VERSION_KEY: FACETS_VERSION},
+            more=trigrams(con, source),  # free text looks paths up by their pieces
+        )
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
-
-
-def derive_facets(con: Any) -> None:
-    """The facet tables as tables of the DuckDB connection `con` (whose views name the
-    snapshot's tables), in one go: for small indexes and old ones opened for search."""
-    _small_tables(con)
-    con.execute(f"CREATE TABLE asset_facets AS {_asset_facets_sql(False, 0)}")
-    union = " UNION ALL ".join(_facet_values_sql(k, "asset_facets") for k in FACET_KINDS)
-    con.execute(f"CREATE TABLE facet_values AS {union} ORDER BY kind, value, num, row")
 
 
 # -- the pieces -------------------------------------------------------------------------
@@ -210,6 +226,14 @@ def _small_tables(con: Any) -> None:
     )
 
 
+_VERSION_ROWS = """
+    SELECT f.dandiset_id, f.version, min(f.row) AS first_row, max(f.row) AS last_row,
+           any_value(lower(concat_ws(' ', v.name, v.description,
+                                     array_to_string(v.keywords, ' ')))) AS text
+    FROM {source} f LEFT JOIN versions v USING (dandiset_id, version)
+    GROUP BY f.dandiset_id, f.version ORDER BY first_row
+"""
+
 _AREAS = """
     SELECT asset_id,
            list_sort(list_distinct(list(acronym) FILTER (acronym IS NOT NULL))) AS areas,
@@ -219,32 +243,25 @@ _AREAS = """
 """
 
 
-def _asset_facets_sql(ranged: bool, offset: int) -> str:
-    """One row per asset (of the dandisets between ``$lo`` and ``$hi`` when `ranged`),
+def _asset_facets_sql(offset: int) -> str:
+    """One row per asset of the dandisets between ``$lo`` and ``$hi``,
     numbered from `offset` + 1 in (dandiset, version, path, asset) order. The other tables
     are cut down to the slice's assets before they are joined, so memory follows the slice."""
-    slice_ = "WHERE dandiset_id BETWEEN $lo AND $hi" if ranged else ""
-    areas = "areas" if ranged else f"({_AREAS})"
     return f"""
         WITH a AS (
             SELECT asset_id, dandiset_id, version, path, size, species, species_id, api_url,
                    encoding_format, sha256, s3_url, blob_id, approach, measurement_technique,
                    variable_measured
-            FROM assets {slice_}
+            FROM assets WHERE dandiset_id BETWEEN $lo AND $hi
         ),
         ids AS (SELECT DISTINCT asset_id FROM a),
         t AS (SELECT * FROM asset_types WHERE asset_id IN (SELECT asset_id FROM ids)),
-        ar AS (SELECT * FROM {areas} WHERE asset_id IN (SELECT asset_id FROM ids)),
+        ar AS (SELECT * FROM areas WHERE asset_id IN (SELECT asset_id FROM ids)),
         n AS (
             SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url,
                    species AS nwb_species
             FROM nwb_files
             WHERE asset_id IN (SELECT asset_id FROM ids)
-        ),
-        d AS (
-            SELECT dandiset_id, version,
-                   lower(concat_ws(' ', name, description, array_to_string(keywords, ' '))) AS text
-            FROM versions {slice_}
         )
         SELECT {int(offset)} + row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
                a.asset_id, a.dandiset_id, a.version, a.path, a.size,
@@ -258,31 +275,14 @@ def _asset_facets_sql(ranged: bool, offset: int) -> str:
                coalesce(ar.area_tree, []) AS area_tree,
                coalesce(ar.raw_areas, []) AS raw_areas,
                n.n_units, n.n_electrodes, n.metadata_ranges, n.read_url,
-               lower(a.path) || ' ' || coalesce(d.text, '') AS text
+               lower(a.path) AS text
         FROM a
         LEFT JOIN t USING (asset_id)
         LEFT JOIN ar USING (asset_id)
         LEFT JOIN n USING (asset_id)
         LEFT JOIN species_map sm ON a.species_id IS NULL AND sm.raw = n.nwb_species
-        LEFT JOIN d ON d.dandiset_id = a.dandiset_id AND d.version = a.version
         ORDER BY row
     """
-
-
-def _facet_values_sql(kind: str, source: str) -> str:
-    """(kind, value or num, row) rows of one kind: selective facets become index lookups."""
-    expr = {
-        "area": ("unnest(area_tree)", "NULL::DOUBLE", ""),
-        "type": ("unnest(types)", "NULL::DOUBLE", ""),
-        "modality": ("unnest(modalities)", "NULL::DOUBLE", ""),
-        "species": ("species_id", "NULL::DOUBLE", "WHERE species_id IS NOT NULL"),
-        "rate": ("NULL::VARCHAR", "unnest(rates)", ""),
-        "units": ("NULL::VARCHAR", "n_units::DOUBLE", "WHERE n_units IS NOT NULL"),
-        "electrodes": ("NULL::VARCHAR", "n_electrodes::DOUBLE", "WHERE n_electrodes IS NOT NULL"),
-        "size": ("NULL::VARCHAR", "size::DOUBLE", "WHERE size IS NOT NULL"),
-    }[kind]
-    value, num, where = expr
-    return f"SELECT '{kind}' AS kind, {value} AS value, {num} AS num, row FROM {source} {where}"
 
 
 def _slices(con: Any) -> list[tuple[str, str, int]]:
@@ -310,16 +310,16 @@ def _copy(con: Any, sql: str, target: Path, params: dict[str, Any] | None = None
     )
 
 
-def _join(pieces: list[Path], target: Path) -> None:
+def _join(pieces: list[Path], target: Path, row_group: int = ROW_GROUP) -> None:
     """Concatenate Parquet pieces in order, one batch at a time (memory stays small)."""
     schema = pq.read_schema(str(pieces[0]))  # DuckDB wrote them all alike
     with pq.ParquetWriter(str(target), schema, compression="zstd") as writer:
         for piece in pieces:
             f = pq.ParquetFile(str(piece))
-            for batch in f.iter_batches(batch_size=ROW_GROUP):
+            for batch in f.iter_batches(batch_size=row_group):
                 writer.write_batch(
                     batch.cast(schema) if batch.schema != schema else batch,
-                    row_group_size=ROW_GROUP,
+                    row_group_size=row_group,
                 )
 
 

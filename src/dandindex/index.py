@@ -9,8 +9,8 @@ Opening an index never builds or changes one (that is `dandindex crawl`). Each `
 one DuckDB connection with a view per table (columns conformed to this version's schemas)
 for its own queries (searches, lookups), and runs user SQL (`sql()`, named queries) in a
 second, sandboxed connection (`dandindex.sandbox`) that can read the snapshot's files and
-nothing else, and write nothing, whatever the text. Searches use the facet tables each
-snapshot carries (derived in memory for an index made before they existed).
+nothing else, and write nothing, whatever the text. Searches use the search tables each
+snapshot carries (`dandindex.facets`); an index made before them is told to crawl again.
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ import duckdb
 import pyarrow as pa
 
 from dandindex.errors import DandindexError, QueryError, hint
-from dandindex.facets import FACET_TABLES, derive_facets, held_species
+from dandindex.facets import FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
 from dandindex.handles import AssetHandle
 from dandindex.instances import with_links
 from dandindex.published import is_url, open_snapshot
 from dandindex.query import SearchQuery
+from dandindex.registry import SearchVocab
 from dandindex.results import AssetSet, DandisetSet, Result
 from dandindex.schemas import TABLES, create_table_view, describe
-from dandindex.search import HANDLE_COLUMNS, SearchVocab, build_search
+from dandindex.search import HANDLE_COLUMNS, Searcher
 from dandindex.store import resolve_index_dir
-from dandindex.vocab.species import HeldSpecies
 
 __all__ = ["Index", "QueryError"]
 
@@ -44,13 +44,6 @@ _ONLY_TABLES = (
     + ", ".join(TABLES)
     + ", and the search tables."
 )
-#: columns the facet tables of this version have (older snapshots' are derived again)
-_FACET_COLUMNS = {
-    "asset_facets": {"sha256", "s3_url", "blob_id", "metadata_ranges", "read_url"},
-    "location_map": {"hemisphere"},
-    "species_map": {"species_id", "name"},
-    "asset_areas": {"placeholder"},
-}
 
 
 class Index:
@@ -74,9 +67,7 @@ class Index:
 
             self.con.register_filesystem(ReadOnlyFileSystem(path=self.files.root, fs=self.files.fs))
         self._sandbox: duckdb.DuckDBPyConnection | None = None
-        self._facets_ready = False
-        self._facets_in_memory = False
-        self._vocab: SearchVocab | None = None
+        self._searcher: Searcher | None = None
         for name in TABLES:
             create_table_view(self.con, name, self._file(name))
 
@@ -120,8 +111,17 @@ class Index:
 
     # -- SQL --------------------------------------------------------------------------
 
-    def sql(self, query: str, params: dict[str, Any] | Sequence[Any] | None = None) -> Result:
-        """Run one read-only statement (SELECT, EXPLAIN) with bound parameters (``$name``).
+    def sql(
+        self,
+        query: str,
+        params: dict[str, Any] | Sequence[Any] | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Result:
+        """Run one read-only statement (SELECT, EXPLAIN) with bound parameters (``$name``),
+        and return its rows (all of them, in memory; with `limit`, at most that many after
+        `offset`: the limit reaches the query, so only those rows are read and held).
 
         It runs in the sandboxed connection: only this snapshot's tables can be read, and no
         statement can write a file, read another one, reach the network, load an extension
@@ -144,6 +144,10 @@ class Index:
                 f"Only read-only queries are allowed (SELECT, EXPLAIN); this is a {kind} statement. "
                 "The index is changed only by `dandindex crawl`."
             )
+        if kind == "SELECT" and (limit is not None or offset):
+            body = query.strip().rstrip(";").strip()
+            page = f" LIMIT {int(limit)}" if limit is not None else ""
+            query = f"SELECT * FROM (\n{body}\n) AS q{page} OFFSET {int(offset)}"
         try:
             rel = con.sql(query, params=_params(params))
             table = rel.to_arrow_table() if rel is not None else pa.table({})
@@ -167,20 +171,17 @@ class Index:
         if self._sandbox is None:
             from dandindex.sandbox import PROTOCOL, sandboxed_connection
 
-            self._ensure_facets()
+            self.searcher()  # the search tables are there (else: a sentence)
 
             def prepare(con: duckdb.DuckDBPyConnection) -> None:
                 for name in TABLES:
                     key = self.files.key(name)
                     create_table_view(con, name, f"{PROTOCOL}://{key}" if key else None)
                 for t in FACET_TABLES:
-                    if self._facets_in_memory:  # derived here: hand them over as Arrow tables
-                        con.register(t, self.con.sql(f"SELECT * FROM {t}").to_arrow_table())
-                    else:
-                        key = self.files.key(t)
-                        con.execute(
-                            f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{PROTOCOL}://{key}')"
-                        )
+                    key = self.files.key(t)
+                    con.execute(
+                        f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{PROTOCOL}://{key}')"
+                    )
 
             self._sandbox = sandboxed_connection(self.files.fs, self.files.root, prepare)
         return self._sandbox
@@ -218,7 +219,7 @@ class Index:
 
     def area_coverage(self) -> dict[str, Any]:
         """How many summarised NWB files name a brain area the atlas knows."""
-        self._ensure_facets()
+        self.searcher()
         row = self.con.execute(
             """
             SELECT (SELECT count(*) FROM nwb_files WHERE error IS NULL),
@@ -239,7 +240,7 @@ class Index:
         """Every location string of the index (NWB locations, ``anatomy``) with the structures
         it maps to and the files and dandisets that use it, most used first; `unmapped`: only
         the strings that are neither an area the atlas knows nor a placeholder."""
-        self._ensure_facets()
+        self.searcher()
         where = "WHERE len(m.areas) = 0 AND NOT m.placeholder" if unmapped else ""
         return self._query(
             f"""
@@ -291,44 +292,33 @@ class Index:
         return self.run_search(SearchQuery.from_keywords(text, **keywords))
 
     def run_search(self, query: SearchQuery) -> Result:
-        """Run a `SearchQuery` (see `search`). A result cut by the query's limit knows how
-        many matched (`total`, counted when first read); an empty one says why it may be
+        """Run a `SearchQuery` (see `search`). A result cut by the query's limit says so
+        (`truncated`) and knows how many matched (`total`); an empty one says why it may be
         empty (`notes`)."""
-        self._ensure_facets()
         limit = query.limit
-        fetch = None if limit is None else limit + 1  # one more: to tell if it was cut
-        sql, params = build_search(query, self.vocab(), fetch=fetch)
-        table = self._run(sql, params)
-        truncated = limit is not None and table.num_rows > limit
-        counter = None
-        if truncated:
-            table = table.slice(0, limit)
-            count_sql, count_params = build_search(query, self.vocab(), count=True)
-
-            def counter() -> int | None:  # asked for when `total` is first read
-                row = self.con.execute(count_sql, count_params).fetchall()[0]
-                return int(row[0]) if row else None
-
-        table = with_links(table, query.level, self.manifest.get("api_url") or "")
+        answer = self.searcher().run(query, None if limit is None else limit)
+        table = with_links(answer.table, query.level, self.manifest.get("api_url") or "")
+        truncated = limit is not None and answer.total > limit
         result: Result
         if query.level == "dandiset":
-            result = DandisetSet(table, truncated=truncated, source=self, counter=counter)
+            result = DandisetSet(table, truncated=truncated, total=answer.total, source=self)
         else:
             result = AssetSet(
-                table, truncated=truncated, source=self, hidden=HANDLE_COLUMNS, counter=counter
+                table, truncated=truncated, total=answer.total, source=self, hidden=HANDLE_COLUMNS
             )
         if table.num_rows == 0:
             result.notes = self.explain(query)
         return result
 
+    def count(self, query: SearchQuery) -> int:
+        """How many assets (dandisets, at dandiset level) `query` matches, reading no rows."""
+        return self.searcher().count(query)
+
     def explain(self, query: SearchQuery) -> list[str]:
         """Sentences on why `query` may match nothing: a dandiset id that is not one or not in
         this index, a range whose min is above its max, an NWB facet on an index without NWB
         summaries; else what each facet alone matches."""
-        import dataclasses
         import re as _re
-
-        from dandindex.query import facets
 
         notes: list[str] = []
         held = {r[0] for r in self.con.execute("SELECT dandiset_id FROM dandisets").fetchall()}
@@ -341,20 +331,13 @@ class Index:
                 notes.append(
                     f"Dandiset {ident} is not in this index (it holds {len(held):,}: {some})."
                 )
-        for name, facet in facets():
-            r = getattr(query, name)
-            if facet.kind == "range" and r.contradictory:
-                notes.append(
-                    f"{facet.flags[0]} {r.min:g} is above {facet.flags[1]} {r.max:g}: "
-                    "nothing can match."
-                )
-        nwb = query.nwb_facets()
+        for facet, value in query.items():
+            why = facet.contradiction(value)
+            if why:
+                notes.append(why)
+        nwb = [f for f, _ in query.items() if f.nwb]
         if nwb and not self.con.execute("SELECT count(*) FROM nwb_files").fetchall()[0][0]:
-            flags = ", ".join(
-                f"--{n}" if f.kind == "terms" else "/".join(f.flags)
-                for n, f in facets()
-                if n in nwb
-            )
+            flags = ", ".join("/".join(o.flag for o in f.options()) for f in nwb)
             notes.append(
                 f"This index has no NWB summaries (it was crawled without --nwb), and {flags} "
                 f"need them. Add them with: dandindex crawl --nwb --index {self.path}"
@@ -363,62 +346,59 @@ class Index:
         if not notes and len(given) > 1:
             alone = []
             for name in given:
-                one = dataclasses.replace(
-                    SearchQuery(level=query.level), **{name: getattr(query, name)}
-                )
-                sql, params = build_search(one, self.vocab())
-                n = self.con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-                alone.append(f"{one.describe()}: {n:,}")
+                one = query.only(name)
+                alone.append(f"{one.describe()}: {self.count(one):,}")
             notes.append(
                 "Nothing matches all of these together; alone they match " + "; ".join(alone) + "."
             )
         return notes
 
     def vocab(self) -> SearchVocab:
-        """What searches need to know about this index (its types, its location strings)."""
-        self._ensure_facets()
-        if self._vocab is None:
-            types = frozenset(
-                r[0]
-                for r in self.con.sql("SELECT DISTINCT unnest(types) FROM asset_types").fetchall()
-            )
+        """What searches need to know about this index (its types, locations, species)."""
+        return self.searcher().vocab
 
-            def raw_areas() -> list[str]:
-                return [
-                    r[0] for r in self.con.sql("SELECT DISTINCT raw FROM location_map").fetchall()
-                ]
+    def facet_counts(self, kind: str) -> dict[str, int]:
+        """Every value of a facet kind (``species``, ``area``, ``type``...) with its assets."""
+        return self.searcher().postings.counts(kind)
 
-            def species() -> list[HeldSpecies]:
-                return held_species(self.con)
-
-            self._vocab = SearchVocab(known_types=types, raw_areas=raw_areas, species=species)
-        return self._vocab
-
-    def _ensure_facets(self) -> None:
-        if self._facets_ready:
-            return
-        files = {t: self._file(t) for t in FACET_TABLES}
-        current = all(f is not None for f in files.values()) and all(
-            cols
-            <= {
-                r[0]
-                for r in self.con.execute(
-                    "SELECT name FROM parquet_schema($f)", {"f": str(files[t])}
+    def searcher(self) -> Searcher:
+        """The search engine over this snapshot's search tables (opened on first use); an
+        index without them, or with older ones, is a sentence saying to crawl again."""
+        if self._searcher is None:
+            files = {t: self._file(t) for t in FACET_TABLES}
+            version = None
+            if all(f is not None for f in files.values()):
+                rows = self.con.execute(
+                    "SELECT value FROM parquet_kv_metadata($f) WHERE key = $k",
+                    {"f": str(files["facet_bitmaps"]), "k": FACETS_VERSION_KEY},
                 ).fetchall()
-            }
-            for t, cols in _FACET_COLUMNS.items()
-        )
-        if current:
-            for (
-                t,
-                f,
-            ) in files.items():  # views: searches read only the columns and row groups they need
+                version = rows[0][0].decode() if rows else None
+            if version != str(FACETS_VERSION):
+                from dandindex.errors import IndexOutdatedError
+
+                raise IndexOutdatedError(
+                    f"The search tables of the index at {self.path} are from an older dandindex "
+                    f"(version {version or 1}; this one reads version {FACETS_VERSION}). Run "
+                    f"`dandindex crawl --index {self.path}` once (with the options it was "
+                    "crawled with): it derives them again from the parts and NWB summaries it "
+                    "keeps, re-reading no file. A published index: pull a newer copy."
+                )
+            for t, f in files.items():
                 self.con.execute(
                     f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{_sql_str(str(f))}')"
                 )
-        else:  # an index from before these tables (or their columns) existed
-            derive_facets(self.con)
-        self._facets_ready = True
+            self._searcher = Searcher(self.con, self._parquet)
+        return self._searcher
+
+    def _parquet(self, name: str) -> Any:
+        """A snapshot table as a `pyarrow.parquet.ParquetFile` (through fsspec if remote)."""
+        import pyarrow.parquet as pq
+
+        native = self.files.native(name)
+        if native is not None:
+            return pq.ParquetFile(native)
+        key = self.files.key(name)
+        return pq.ParquetFile(self.files.fs.open(f"{self.files.root.rstrip('/')}/{key}", "rb"))
 
     # -- assets -------------------------------------------------------------------------
 

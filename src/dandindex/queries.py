@@ -84,8 +84,29 @@ def get(name: str) -> NamedQuery:
     return queries[name]
 
 
-def run(idx: object, name: str, params: dict[str, object]) -> object:
-    """Run a named query on an open `Index` with its parameters bound."""
+def parse_params(values: tuple[str, ...] | list[str]) -> dict[str, object]:
+    """``name=value`` pairs; numbers become numbers, everything else stays text."""
+    out: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"{item!r} is not name=value")
+        parsed: object = value
+        for cast in (int, float):
+            try:
+                parsed = cast(value)
+                break
+            except ValueError:
+                continue
+        out[name] = parsed
+    return out
+
+
+def run(
+    idx: object, name: str, params: dict[str, object], *, limit: int | None = None, offset: int = 0
+) -> object:
+    """Run a named query on an open `Index` with its parameters bound (at most `limit`
+    rows after `offset`, read no further than that)."""
     q = get(name)
     params = dict(params)
     for p, text in q.param_help.items():
@@ -97,4 +118,4 @@ def run(idx: object, name: str, params: dict[str, object]) -> object:
         details = "; ".join(f"{p}: {q.param_help.get(p, 'a value')}" for p in missing)
         raise DandindexError(f"Query {name!r} needs --param for {', '.join(missing)} ({details}).")
     bound = {p: params[p] for p in q.params}
-    return idx.sql(q.sql, bound)  # type: ignore[attr-defined]
+    return idx.sql(q.sql, bound, limit=limit, offset=offset)  # type: ignore[attr-defined]

@@ -1,23 +1,35 @@
-"""A `SearchQuery` → the SQL that answers it over the facet tables, and its parameters.
+"""Running a `SearchQuery` over a snapshot's search tables.
 
-`build_search(query, vocab)` is pure: it reads nothing but its arguments. What it needs to
-know about an index (its neurodata types, its raw location strings) comes in `SearchVocab`;
-facet values are resolved through `dandindex.vocab` (species names and ids, modality
-aliases, Allen brain areas with their hierarchy). Unknown values raise an error that lists
-the closest known ones. Every user value reaches SQL as a bound parameter.
+The plan: every facet the query gives resolves its values once, through the registry and
+the vocabularies (`dandindex.registry`: species names, modality aliases, brain areas with
+their hierarchy; unknown values raise a sentence listing the closest known ones), into
+lookups; the posting bitmaps answer each (`dandindex.postings`), values of one facet OR and
+facets AND, smallest first. Free text adds the rows of the versions whose name, description
+or keywords contain it (a version is a run of rows) and of the paths that do. The answer is
+one bitmap: its length is the total, counted for free. Only then are rows read from
+``asset_facets``: the first `fetch` matches (asset level), or the matching rows of the first
+`fetch` dandisets (dandiset level), and only the columns shown.
+
+Nothing here builds SQL from user text: values reach SQL as bound parameters or as the
+row numbers of an Arrow table.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from dandindex.errors import UsageError, closest
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyroaring import BitMap
+
+from dandindex.facets import held_species
+from dandindex.postings import Postings, intersect
 from dandindex.query import SearchQuery
-from dandindex.vocab import areas as A
-from dandindex.vocab.modality import resolve_modality
-from dandindex.vocab.species import HeldSpecies, resolve_species
+from dandindex.registry import SearchVocab
 
 #: asset-level result columns (what `dandindex search` prints), then what handles need
 ASSET_COLUMNS = (
@@ -44,151 +56,214 @@ HANDLE_COLUMNS = ("metadata_ranges", "read_url")
 
 
 @dataclass(frozen=True)
-class SearchVocab:
-    """What a search needs to know about the index it runs on."""
+class Answer:
+    """What a search found: the rows read (`table`), how many rows (or dandisets) matched."""
 
-    known_types: frozenset[str] = frozenset()
-    raw_areas: Callable[[], list[str]] = field(default=lambda: [])  # location strings, lazily
-    species: Callable[[], list[HeldSpecies]] = field(default=lambda: [])  # held, lazily
+    table: pa.Table
+    total: int
 
 
-def build_search(
-    query: SearchQuery, vocab: SearchVocab, *, fetch: int | None = None, count: bool = False
-) -> tuple[str, dict[str, Any]]:
-    """The search SQL and its parameters; `fetch`: the rows the caller will take at most;
-    `count`: SQL for how many rows match (one row, column ``n``), reading no more than it
-    must (only the lookup table when every condition is a lookup)."""
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    lookups: list[str] = []  # facet_values lookups, intersected into the candidate rows
-    if query.text:
-        where.append("contains(f.text, lower($text))")
-        params["text"] = query.text
-    if query.modality:
-        params["modalities"] = [resolve_modality(m) for m in query.modality]
-        lookups.append("kind = 'modality' AND list_contains($modalities, value)")
-    if query.species:
-        held = vocab.species()
-        params["species"] = [resolve_species(s, held) for s in query.species]
-        lookups.append("kind = 'species' AND list_contains($species, value)")
-    if query.area:
-        _areas(query.area, vocab, where, params, lookups)
-    if query.type:
-        params["types"] = [_resolve_type(t, vocab.known_types) for t in query.type]
-        where.append(
-            "f.row IN (SELECT row FROM facet_values WHERE kind = 'type' AND list_contains($types, value))"
+class Searcher:
+    """Searches over the search tables of one DuckDB connection (views ``asset_facets``,
+    ``version_rows``, ``facet_values``, ``facet_bitmaps``, ``dandisets``, ``species_map``)."""
+
+    def __init__(
+        self, con: Any, open_table: Callable[[str], Any], vocab: SearchVocab | None = None
+    ) -> None:
+        self.con = con
+        self.rows = RowReader(open_table("asset_facets"))
+        self.postings = Postings(con, RowReader(open_table("facet_values")))
+        self.vocab = vocab or SearchVocab(
+            known_types=lambda: frozenset(self.postings.counts("type")),
+            raw_areas=lambda: sorted(self.postings.counts("raw_area")),
+            species=lambda: self._held(),
         )
-    if query.dandiset:
-        params["dandisets"] = [d.zfill(6) if d.isdigit() else d for d in query.dandiset]
-        where.append("list_contains($dandisets, f.dandiset_id)")
-    for name, kind in (("units", "units"), ("electrodes", "electrodes")):
-        r = getattr(query, name)
-        if r:
-            params[f"{kind}_lo"] = r.min if r.min is not None else float("-inf")
-            params[f"{kind}_hi"] = r.max if r.max is not None else float("inf")
-            lookups.append(f"kind = '{kind}' AND num BETWEEN ${kind}_lo AND ${kind}_hi")
-    for r, kind in ((query.size, "size"), (query.rate, "rate")):
-        if r:
-            params[f"{kind}_lo"] = r.min if r.min is not None else float("-inf")
-            params[f"{kind}_hi"] = r.max if r.max is not None else float("inf")
-            lookups.append(f"kind = '{kind}' AND num BETWEEN ${kind}_lo AND ${kind}_hi")
-    if lookups:
-        cand = " INTERSECT ".join(f"SELECT row FROM facet_values WHERE {c}" for c in lookups)
-        if count and query.level == "asset" and not where:
-            return f"SELECT count(*) AS n FROM ({cand})", params
-        if query.level == "asset" and not where and fetch is not None:
-            # every condition is an index lookup: take the first rows first, then their columns
-            cand = f"SELECT row FROM ({cand}) ORDER BY row LIMIT {int(fetch)}"
-        where.insert(0, f"f.row IN ({cand})")
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    if count:
-        what = "count(*)" if query.level == "asset" else "count(DISTINCT f.dandiset_id)"
-        return f"SELECT {what} AS n FROM asset_facets f {clause}", params
-    if query.level == "asset":
-        cols = ", ".join(
-            "f.types AS neurodata_types" if c == "neurodata_types" else f"f.{c}"
-            for c in ASSET_COLUMNS + HANDLE_COLUMNS
-        )
-        sql = f"SELECT {cols} FROM asset_facets f {clause} ORDER BY f.row"
-    else:
-        source = "asset_facets"
-        if fetch is not None:  # aggregate only the first `fetch` dandisets' matching assets
-            first = f"SELECT DISTINCT f.dandiset_id FROM asset_facets f {clause} ORDER BY 1"
-            source = f"""(
-                SELECT f.dandiset_id, f.asset_id, f.size, f.species, f.species_id,
-                       f.modalities, f.areas
-                FROM asset_facets f {clause} {"AND" if clause else "WHERE"}
-                     f.dandiset_id IN ({first} LIMIT {int(fetch)}))"""
-        sql = f"""
-            SELECT f.dandiset_id, any_value(d.name) AS name, count(DISTINCT f.asset_id) AS assets,
-                   CAST(sum(f.size) AS BIGINT) AS size,
-                   list_sort(list_distinct(list(coalesce(sn.name, sr.name, f.species))
-                       FILTER (f.species IS NOT NULL))) AS species,
-                   list_sort(list_distinct(flatten(list(f.modalities)))) AS modalities,
-                   list_sort(list_distinct(flatten(list(f.areas)))) AS areas,
-                   any_value(d.latest_version) AS latest_version
-            FROM {source} f LEFT JOIN dandisets d USING (dandiset_id)
-            LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
-                ON sn.species_id = f.species_id
-            LEFT JOIN species_map sr ON f.species_id IS NULL AND sr.raw = f.species
-            {"" if fetch is not None else clause}
-            GROUP BY f.dandiset_id ORDER BY f.dandiset_id
-        """
-    if fetch is not None:
-        sql += f" LIMIT {int(fetch)}"
-    return sql, params
+        self._species: list[Any] | None = None
+        self._versions: tuple[np.ndarray, np.ndarray, list[str], list[str]] | None = None
+        self._dandisets_at: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._calls = itertools.count()
 
+    def _held(self) -> list[Any]:
+        if self._species is None:
+            self._species = held_species(self.con)
+        return self._species
 
-def _areas(
-    terms: tuple[str, ...],
-    vocab: SearchVocab,
-    where: list[str],
-    params: dict[str, Any],
-    lookups: list[str],
-) -> None:
-    acronyms, raws = [], []
-    known_raw: list[str] | None = None
-    for term in terms:
-        found = A.resolve_areas(term)
-        if found:
-            acronyms += [s.acronym for s in found]
-            continue
-        known_raw = known_raw if known_raw is not None else vocab.raw_areas()
-        needle = term.strip().lower()
-        if needle and any(needle in r.lower() for r in known_raw):
-            raws.append(needle)
-        else:
-            raise UsageError(
-                f"Unknown brain area {term!r} (not in the Allen atlas, not in any location of this index). "
-                f"Closest: {A.suggest(term, known_raw)}."
+    # -- what matches ---------------------------------------------------------------------
+
+    def versions(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+        """(first rows, last rows, dandiset ids, texts) of every version, in row order."""
+        if self._versions is None:
+            t = self.con.sql(
+                "SELECT first_row, last_row, dandiset_id, text FROM version_rows ORDER BY first_row"
+            ).to_arrow_table()
+            self._versions = (
+                t.column(0).to_numpy().astype(np.int64),
+                t.column(1).to_numpy().astype(np.int64),
+                t.column(2).to_pylist(),
+                [x or "" for x in t.column(3).to_pylist()],
             )
-    parts = []
-    if acronyms:
-        params["areas"] = acronyms
-        area_lookup = "kind = 'area' AND list_contains($areas, value)"
-        if not raws:
-            lookups.append(area_lookup)
+        return self._versions
+
+    def dandiset_runs(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(dandiset ids, first row, last row) of every dandiset, in row order."""
+        if self._dandisets_at is None:
+            first, last, ds, _ = self.versions()
+            starts = np.r_[0, np.flatnonzero(np.array(ds[1:]) != np.array(ds[:-1])) + 1]
+            starts = starts[starts < len(ds)]
+            ends = np.r_[starts[1:], len(ds)] - 1
+            lasts = np.array([last[a : b + 1].max() for a, b in zip(starts, ends, strict=True)])
+            self._dandisets_at = ([ds[i] for i in starts], first[starts], lasts.astype(np.int64))
+        return self._dandisets_at
+
+    def everything(self) -> BitMap:
+        last = self.versions()[1]
+        out = BitMap()
+        if len(last):
+            out.add_range(1, int(last.max()) + 1)
+        return out
+
+    def matches(self, query: SearchQuery) -> BitMap:
+        """The rows of ``asset_facets`` that `query` matches."""
+        sets = [self.postings.any_of(f.lookups(v, self.vocab)) for f, v in query.items()]
+        if query.text:
+            sets.append(self._text(query.text))
+        return intersect(sets) if sets else self.everything()
+
+    def _text(self, text: str) -> BitMap:
+        """Rows of the versions whose text holds `text`, and of the paths that do: a path
+        must hold each three-character piece of it (bitmaps), and the few that do are read
+        to check that they hold it whole."""
+        needle = text.lower()
+        out = BitMap()
+        first, last, _, texts = self.versions()
+        for a, b, t in zip(first, last, texts, strict=True):
+            if needle in t:
+                out.add_range(int(a), int(b) + 1)
+        if len(needle) >= 3:
+            grams = {needle[i : i + 3] for i in range(len(needle) - 2)}
+            maybe = intersect([self.postings.value("trigram", g) for g in grams])
+            if len(needle) > 3 and maybe:
+                paths = self.rows.read(maybe, ["row", "text"])
+                keep = pc.match_substring(paths.column("text"), needle)
+                maybe = BitMap(paths.column("row").filter(keep).to_numpy().astype(np.uint32))
+        else:  # one or two characters: every path is read
+            maybe = BitMap(
+                self.rows.scan("text", lambda col: pc.match_substring(col, needle)).astype(
+                    np.uint32
+                )
+            )
+        return out | maybe
+
+    def count(self, query: SearchQuery) -> int:
+        """How many assets (or dandisets, at dandiset level) `query` matches."""
+        hits = self.matches(query)
+        if query.level == "asset":
+            return len(hits)
+        return int(np.count_nonzero(self._per_dandiset(hits)[1]))
+
+    # -- reading what is shown ------------------------------------------------------------
+
+    def run(self, query: SearchQuery, fetch: int | None) -> Answer:
+        """The first `fetch` matching assets (or dandisets), and how many match."""
+        hits = self.matches(query)
+        if query.level == "asset":
+            rows = list(itertools.islice(hits, fetch)) if fetch is not None else list(hits)
+            return Answer(self._assets(rows), len(hits))
+        ids, counts = self._per_dandiset(hits)
+        matched = np.flatnonzero(counts)
+        shown = matched if fetch is None else matched[:fetch]
+        return Answer(self._dandisets(hits, shown), len(matched))
+
+    def _per_dandiset(self, hits: BitMap) -> tuple[list[str], np.ndarray]:
+        """(dandiset ids, matching rows of each), in row order."""
+        ids, first, last = self.dandiset_runs()
+        if not ids:
+            return [], np.zeros(0, dtype=np.int64)
+        rows = np.frombuffer(hits.to_array(), dtype=np.uint32)
+        return ids, np.diff(np.searchsorted(rows, np.r_[first, last[-1] + 1]))
+
+    def _assets(self, rows: list[int]) -> pa.Table:
+        cols = ["row", *(("types" if c == "neurodata_types" else c) for c in ASSET_COLUMNS),
+                *HANDLE_COLUMNS]  # fmt: skip
+        table = self.rows.read(BitMap(rows), cols).drop_columns(["row"])
+        return table.rename_columns(
+            ["neurodata_types" if c == "types" else c for c in table.column_names]
+        )
+
+    def _dandisets(self, hits: BitMap, shown: np.ndarray) -> pa.Table:
+        """Dandiset rows aggregated from the matching assets of the dandisets `shown` (their
+        positions in row order)."""
+        rows = np.frombuffer(hits.to_array(), dtype=np.uint32)
+        if len(shown):
+            _, first, last = self.dandiset_runs()
+            lo, hi = first[shown[0]], last[shown[-1]]
+            rows = rows[np.searchsorted(rows, lo) : np.searchsorted(rows, hi, side="right")]
         else:
-            parts.append(f"f.row IN (SELECT row FROM facet_values WHERE {area_lookup})")
-    if raws:
-        params["raw_areas"] = raws
-        parts.append(
-            "len(list_filter(f.raw_areas, lambda r: len(list_filter($raw_areas, lambda q: contains(r, q))) > 0)) > 0"
-        )
-    if parts:
-        where.append("(" + " OR ".join(parts) + ")")
+            rows = rows[:0]
+        cols = ["dandiset_id", "asset_id", "size", "species", "species_id", "modalities", "areas"]
+        assets = self.rows.read(BitMap(rows), cols)
+        name = f"_hits_{next(self._calls)}"
+        self.con.register(name, assets)
+        try:
+            table: pa.Table = self.con.sql(
+                f"""
+                SELECT f.dandiset_id, any_value(d.name) AS name,
+                       count(DISTINCT f.asset_id) AS assets, CAST(sum(f.size) AS BIGINT) AS size,
+                       list_sort(list_distinct(list(coalesce(sn.name, sr.name, f.species))
+                           FILTER (f.species IS NOT NULL))) AS species,
+                       list_sort(list_distinct(flatten(list(f.modalities)))) AS modalities,
+                       list_sort(list_distinct(flatten(list(f.areas)))) AS areas,
+                       any_value(d.latest_version) AS latest_version
+                FROM {name} f LEFT JOIN dandisets d USING (dandiset_id)
+                LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
+                    ON sn.species_id = f.species_id
+                LEFT JOIN species_map sr ON f.species_id IS NULL AND sr.raw = f.species
+                GROUP BY f.dandiset_id ORDER BY f.dandiset_id
+                """
+            ).to_arrow_table()
+            return table
+        finally:
+            self.con.unregister(name)
 
 
-def _resolve_type(term: str, known: frozenset[str]) -> str:
-    lowered = {k.lower(): k for k in known}
-    if term in known:
-        return term
-    if term.lower() in lowered:
-        return lowered[term.lower()]
-    if not known:
-        raise UsageError(
-            f"No neurodata type {term!r} here: this index has no NWB summaries (it was crawled "
-            "without --nwb). Add them with: dandindex crawl --nwb"
-        )
-    near = closest(term, sorted(known)) or sorted(known)[:8]
-    raise UsageError(f"Unknown neurodata type {term!r} in this index. Closest: {', '.join(near)}.")
+class RowReader:
+    """Rows of a Parquet file by row number (``row``: its position from 1), reading only the
+    row groups that hold them and only the columns asked for."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        meta = file.metadata
+        sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+        self.ends = np.cumsum(sizes, dtype=np.int64)  # rows before the end of each group
+        self.schema = file.schema_arrow
+
+    def read(self, rows: BitMap, columns: list[str]) -> pa.Table:
+        """The rows numbered `rows` (in order), `columns` of them."""
+        if not rows:
+            return self.schema.empty_table().select(columns)
+        pos = np.frombuffer(rows.to_array(), dtype=np.uint32).astype(np.int64) - 1
+        groups = np.unique(np.searchsorted(self.ends, pos, side="right"))
+        table = self.file.read_row_groups(groups.tolist(), columns=columns)
+        starts = np.r_[0, self.ends][groups]
+        sizes = self.ends[groups] - starts
+        base = np.r_[0, np.cumsum(sizes)[:-1]]  # where each group starts in `table`
+        g = np.searchsorted(self.ends[groups], pos, side="right")
+        return table.take(pa.array(base[g] + pos - starts[g]))
+
+    def read_span(self, start: int, stop: int, columns: list[str]) -> pa.Table:
+        """`columns` of the rows at positions `start` to `stop` (from 0, stop excluded)."""
+        if stop <= start:
+            return self.schema.empty_table().select(columns)
+        g0, g1 = np.searchsorted(self.ends, [start, stop - 1], side="right")
+        table = self.file.read_row_groups(list(range(int(g0), int(g1) + 1)), columns=columns)
+        base = int(np.r_[0, self.ends][g0])
+        return table.slice(start - base, stop - start)
+
+    def scan(self, column: str, keep: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+        """Row numbers of the rows whose `column` passes `keep`, reading that column only."""
+        out = []
+        for i in range(len(self.ends)):
+            col = self.file.read_row_group(i, columns=[column, "row"])
+            mask = keep(col.column(0))
+            out.append(col.column(1).filter(mask).to_numpy())
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)

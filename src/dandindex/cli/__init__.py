@@ -18,6 +18,7 @@ from dandindex.cli.cmd_search import search
 from dandindex.cli.cmd_serve import serve_archive
 from dandindex.cli.cmd_sql import info, schema, sql, tables
 from dandindex.cli.cmd_summarize import summarize
+from dandindex.cli.cmd_ui import ui
 
 
 @click.group(cls=DandindexGroup, context_settings=CONTEXT_SETTINGS)
@@ -36,7 +37,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(crawl)
 cli.add_command(serve_archive)
 cli.add_command(summarize)
-for _cmd in (sql, tables, schema, info, query, search, areas, plot, show, publish, pull):
+for _cmd in (sql, tables, schema, info, query, search, areas, plot, show, publish, pull, ui):
     cli.add_command(_cmd)
 
 

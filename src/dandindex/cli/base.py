@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dandindex.errors import DandindexError, RemoteReadError, UsageError
+from dandindex.errors import DandindexError, RemoteReadError, UsageError, describe_read_error
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -54,21 +54,13 @@ def format_choice(*choices: str, help: str) -> Callable[[F], F]:
 
 
 def parse_params(values: tuple[str, ...]) -> dict[str, object]:
-    """``name=value`` pairs; numbers become numbers, everything else stays text."""
-    out: dict[str, object] = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{item!r} is not name=value", param_hint="--param")
-        parsed: object = value
-        for cast in (int, float):
-            try:
-                parsed = cast(value)
-                break
-            except ValueError:
-                continue
-        out[name] = parsed
-    return out
+    """``name=value`` pairs (`dandindex.queries.parse_params`), a bad one naming --param."""
+    from dandindex import queries
+
+    try:
+        return queries.parse_params(values)
+    except UsageError as e:
+        raise click.BadParameter(str(e), param_hint="--param") from None
 
 
 def params_option(f: F) -> F:
@@ -76,31 +68,6 @@ def params_option(f: F) -> F:
     return click.option(
         "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind $NAME (repeatable)."
     )(f)
-
-
-def describe_read_error(e: BaseException) -> str:
-    """A sentence for a file that could not be read (gone, embargoed, unreachable)."""
-    from dandindex.errors import RemoteReadError
-
-    if isinstance(e, RemoteReadError):
-        if e.status == 404:
-            return "the file is no longer on the server (HTTP 404)."
-        if e.status in (401, 403):
-            return (
-                f"the file is embargoed or private (HTTP {e.status}): set DANDI_API_KEY to a key "
-                "that may read it."
-            )
-        if e.unreachable and e.url:
-            from urllib.parse import urlsplit
-
-            host = urlsplit(e.url).netloc
-            return (
-                f"no connection could be made to {host}: is the server running and the "
-                "address right? (a local archive: `dandindex serve-archive FOLDER --port PORT` "
-                "on the port the index was crawled from)"
-            )
-        return f"the file could not be read ({e})."
-    return str(e)
 
 
 def open_index(index_dir: str | None) -> Any:
@@ -124,20 +91,6 @@ class DandindexGroup(click.Group):
 
     ``--debug`` re-raises user errors too, with their traceback.
     """
-
-    #: commands of packages above the CLI (they use its helpers), imported when named
-    LAZY = {"ui": ("dandindex.ui.command", "ui")}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.LAZY])
-
-    def get_command(self, ctx: click.Context, name: str) -> Any:
-        if name in self.LAZY:
-            import importlib
-
-            module, attr = self.LAZY[name]
-            return getattr(importlib.import_module(module), attr)
-        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

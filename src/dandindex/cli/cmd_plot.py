@@ -10,27 +10,18 @@ from typing import Any
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, format_choice, index_option, open_index
-from dandindex.cli.output import object_tree
 from dandindex.errors import DandindexError, UsageError
+from dandindex.tree import object_tree
 
 
 def parse_ints(text: str | None, option: str = "--channels") -> list[int] | None:
     """``0-4,7`` → [0, 1, 2, 3, 4, 7]; anything else is a sentence naming the option."""
-    if not text:
-        return None
-    out: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        a, dash, b = part.partition("-")
-        try:
-            lo, hi = int(a), int(b) if dash else int(a)
-        except ValueError:
-            raise click.BadParameter(
-                f"{text!r} is not a list of numbers and ranges, e.g. 0-4,7.", param_hint=option
-            ) from None
-        if hi < lo:
-            raise click.BadParameter(f"the range {part} runs backwards.", param_hint=option)
-        out += range(lo, hi + 1)
-    return out
+    from dandindex.display import parse_ints as parse
+
+    try:
+        return parse(text, option)
+    except UsageError as e:
+        raise click.BadParameter(str(e).split(": ", 1)[1], param_hint=option) from None
 
 
 def check_out(out: str) -> Path:

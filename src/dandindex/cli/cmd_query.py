@@ -66,4 +66,5 @@ def run_query(
     from dandindex import queries
 
     with open_index(index_dir) as idx:
-        output.emit(queries.run(idx, name, parse_params(params)))
+        more = None if output.limit is None else output.limit + 1  # read no further
+        output.emit(queries.run(idx, name, parse_params(params), limit=more))

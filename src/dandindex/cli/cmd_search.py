@@ -1,6 +1,6 @@
 """`dandindex search`: faceted search over the index.
 
-Its facet options are made from the fields of `dandindex.query.SearchQuery`, so a facet
+Its facet options are made from the facets of `dandindex.registry.FACETS`, so a facet
 declared there is an option here with no other change.
 """
 
@@ -13,21 +13,8 @@ import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, describe_read_error, index_option, open_index
 from dandindex.cli.output import Output, output_options
-from dandindex.query import facets
+from dandindex.registry import FACETS
 
-UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15}
-UNITS.update(
-    {
-        "kib": 2**10,
-        "mib": 2**20,
-        "gib": 2**30,
-        "tib": 2**40,
-        "k": 10**3,
-        "m": 10**6,
-        "g": 10**9,
-        "t": 10**12,
-    }
-)
 PAGE = 20  # rows a bare search shows on a terminal
 
 
@@ -37,24 +24,18 @@ class SizeType(click.ParamType):
     name = "size"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        if isinstance(value, int):
-            return value
-        import re
+        from dandindex.errors import UsageError
+        from dandindex.registry import parse_size
 
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
-        if not m or (m.group(2) and m.group(2).lower() not in UNITS):
-            self.fail(
-                f"{value!r} is not a size; write it like 1000000, 1e9, 10GB or 512MiB.", param, ctx
-            )
-        n = float(m.group(1)) * UNITS.get(m.group(2).lower() or "b", 1)
-        if n >= 2**63:
-            self.fail(f"{value!r} is too large.", param, ctx)
-        return int(n)
+        try:
+            return parse_size(value)
+        except UsageError as e:
+            self.fail(str(e), param, ctx)
 
 
 def complete_facet(kind: str) -> Callable[..., list[str]]:
-    """Shell completion of a facet's values: modalities from the vocabulary, areas and
-    neurodata types from the index (nothing when there is no index yet)."""
+    """Shell completion of a facet's values: modalities from the vocabulary, other kinds
+    from the index (nothing when there is no index yet)."""
 
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
         if kind == "modality":
@@ -65,42 +46,33 @@ def complete_facet(kind: str) -> Callable[..., list[str]]:
             from dandindex.index import Index
 
             with Index(ctx.params.get("index_dir")) as idx:
-                rows = idx.sql(
-                    "SELECT DISTINCT value FROM facet_values WHERE kind = $k "
-                    "AND starts_with(lower(value), lower($p)) ORDER BY value LIMIT 500",
-                    {"k": kind, "p": incomplete},
-                ).rows()
+                values = idx.facet_counts(kind)
         except Exception:  # completion must never fail the shell
             return []
-        return [r["value"] for r in rows]
+        low = incomplete.lower()
+        return sorted(v for v in values if v.lower().startswith(low))[:500]
 
     return complete
 
 
+NUMBER_TYPES: dict[str | None, Any] = {"int": click.INT, "float": click.FLOAT, None: None}
+
+
 def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """One click option per facet of `SearchQuery` (two for a min/max range)."""
-    for name, facet in reversed(list(facets())):
-        if facet.kind == "terms":
-            dest = "types" if name == "type" else name
-            complete = complete_facet(name) if name in ("modality", "area", "type") else None
+    """The click options of every facet of the registry (`dandindex.registry.FACETS`)."""
+    for facet in reversed(FACETS):
+        for o in reversed(facet.options()):
+            kind = SizeType() if o.number == "size" else NUMBER_TYPES[o.number]
             f = click.option(
-                f"--{name}", dest, multiple=True, help=facet.help, shell_complete=complete
+                o.flag,
+                o.dest,
+                multiple=o.multiple,
+                type=kind,
+                default=None,
+                metavar=o.metavar,
+                help=o.help,
+                shell_complete=complete_facet(o.complete) if o.complete else None,
             )(f)
-        else:
-            kind: Any = click.INT if facet.number is int else click.FLOAT
-            if facet.metavar == "BYTES":
-                kind = SizeType()
-            for flag, kw, word in reversed(
-                list(zip(facet.flags, facet.keywords, ("at least", "at most"), strict=True))
-            ):
-                f = click.option(
-                    flag,
-                    kw,
-                    type=kind,
-                    default=None,
-                    metavar=facet.metavar or None,
-                    help=f"{facet.help[0].upper()}{facet.help[1:]}: {word} this",
-                )(f)
     return f
 
 
@@ -154,8 +126,6 @@ def search(
     """
     from dandindex.query import SearchQuery
 
-    if "types" in facet_values:
-        facet_values["type"] = facet_values.pop("types")
     limit = output.limit
     if limit is None and not urls and output.format == "table" and output.out is None:
         limit = PAGE  # a first page on a terminal; the notice says how many more

@@ -38,8 +38,9 @@ def sql(
     Example: dandindex sql "SELECT species, count(*) n FROM assets GROUP BY 1 ORDER BY n DESC"
     """
     text = sys.stdin.read() if query == "-" else query
-    with open_index(index_dir) as idx:
-        output.emit(idx.sql(text, parse_params(params)))
+    with open_index(index_dir) as idx:  # --limit reaches the query: one more row, to tell
+        more = None if output.limit is None else output.limit + 1
+        output.emit(idx.sql(text, parse_params(params), limit=more))
 
 
 @click.command("tables", context_settings=CONTEXT_SETTINGS)

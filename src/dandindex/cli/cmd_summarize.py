@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS
-from dandindex.cli.output import object_tree
+from dandindex.tree import object_tree
 
 
 def _tree(summary: dict[str, Any]) -> str:

@@ -12,10 +12,8 @@ keep every column unless --columns says otherwise.
 from __future__ import annotations
 
 import contextlib
-import csv
 import functools
 import io
-import json
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +22,7 @@ from typing import IO, Any, TypeVar
 
 import click
 
-from dandindex.display import cell, plain
+from dandindex.display import cell, write_rows
 from dandindex.errors import UsageError, hint
 
 FORMATS = ["table", "json", "jsonl", "csv", "parquet"]
@@ -222,31 +220,11 @@ def _write_text(
     fit: bool,
     keep: Sequence[str] = (),
 ) -> None:
-    rows = table.to_pylist()
-    if fmt == "json":
-        f.write("[")
-        for i, row in enumerate(rows):
-            f.write(("," if i else "") + "\n" + json.dumps(plain(row), ensure_ascii=False))
-        f.write("\n]\n")
-    elif fmt == "jsonl":
-        for row in rows:
-            f.write(json.dumps(plain(row), ensure_ascii=False) + "\n")
-    elif fmt == "csv":
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(table.column_names)
-        for row in rows:
-            writer.writerow(
-                ["" if row[c] is None else _csvcell(row[c]) for c in table.column_names]
-            )
+    if fmt in ("json", "jsonl", "csv"):
+        write_rows(table, fmt, f)
     else:
-        f.write(render_table(table.column_names, rows, protected, fit, keep))
+        f.write(render_table(table.column_names, table.to_pylist(), protected, fit, keep))
     f.flush()
-
-
-def _csvcell(value: Any) -> str:
-    v = plain(value)
-    text = ", ".join(map(str, v)) if isinstance(v, list) else str(v)
-    return text.replace("\n", " ")
 
 
 def render_table(
@@ -299,69 +277,3 @@ def render_table(
     for r in cells:
         line(r)
     return out.getvalue()
-
-
-def object_tree(objects: list[dict[str, Any]], *, mark_plottable: bool = False) -> list[str]:
-    """NWB object rows (summary or nwb_objects) as an indented tree of whole paths, one line
-    each; untyped groups between them shown as ``(group)``. With `mark_plottable`, objects
-    `dandindex plot` can draw start with ``*``."""
-    from dandindex.nwb.hierarchy import TypeHierarchy
-    from dandindex.plot import is_plottable
-
-    hierarchy = TypeHierarchy()
-    by_path = {o["path"]: o for o in objects}
-    paths = set(by_path)
-    for path in list(paths):  # the untyped groups on the way down
-        parts = path.strip("/").split("/")
-        paths.update("/" + "/".join(parts[:i]) for i in range(1, len(parts)))
-    lines = []
-    for path in sorted(paths):
-        depth = 0 if path == "/" else path.count("/") - 1
-        o = by_path.get(path)
-        if o is None:
-            bits = [path, "(group)"]
-        else:
-            ndtype = o.get("neurodata_type") or ""
-            bits = [path, f"[{ndtype}]" if ndtype else "(dataset)"]
-            if o.get("shape"):
-                bits.append("×".join(str(n) for n in o["shape"]))
-            if o.get("dtype"):
-                bits.append(str(o["dtype"]))
-            if o.get("unit"):
-                bits.append(str(o["unit"]))
-            if o.get("rate"):
-                bits.append(f"{o['rate']:g} Hz")
-            if o.get("n_rows") is not None:
-                bits.append(f"{o['n_rows']:,} rows")
-        mark = ""
-        if mark_plottable:
-            types = (
-                [o["neurodata_type"], *hierarchy.ancestors(o["neurodata_type"])]
-                if o and o.get("neurodata_type")
-                else []
-            )
-            mark = "* " if o is not None and is_plottable(types, path) else "  "
-        lines.append(mark + "  " * depth + "  ".join(bits))
-    return lines
-
-
-def render(table: Any, fmt: str) -> str:
-    """Rows as `fmt` text (json, jsonl, csv), exactly as the commands write them."""
-    f = io.StringIO()
-    _write_text(table, fmt, f, (), fit=False)
-    return f.getvalue()
-
-
-def plottable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The objects (summary rows) `dandindex plot` can draw, by type and ancestry."""
-    from dandindex.nwb.hierarchy import TypeHierarchy
-    from dandindex.plot import is_plottable
-
-    hierarchy = TypeHierarchy()
-    out = []
-    for o in objects:
-        t = o.get("neurodata_type")
-        types = [t, *hierarchy.ancestors(t)] if t else []
-        if is_plottable(types, o["path"]):
-            out.append(o)
-    return out

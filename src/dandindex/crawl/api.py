@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from dandindex.crawl import listing as L
 from dandindex.crawl import rows as R
 from dandindex.crawl.client import make_client, scrub, url_hint
 from dandindex.errors import CrawlError, IndexDamagedError
@@ -238,7 +239,7 @@ class Crawler:
         prev_ds: dict[str, Any] = (
             previous.get("dandisets", {}) if previous.get("api_url") == self.api_url else {}
         )
-        entries, listing_problems = R.listing_entries(listing)
+        entries, listing_problems = L.listing_entries(listing)
         failed_errors: list[dict[str, Any]] = [
             self._error("dandiset_listing", message, ident) for ident, message in listing_problems
         ]
@@ -306,7 +307,7 @@ class Crawler:
         for d in sorted(entries):
             problems: R.Problems = []
             versions = self.store.part_info(d, parts[d]).get("versions", []) if d in parts else []
-            dandiset_rows.append(R.dandiset_row(entries[d], versions, problems))
+            dandiset_rows.append(L.dandiset_row(entries[d], versions, problems))
             failed_errors += [self._error("dandiset_listing", p, d) for p in problems]
         manifest = manifest_base(self.api_url, self.opts.public(), started)
         manifest["dandisets"] = {

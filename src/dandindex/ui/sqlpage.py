@@ -1,4 +1,5 @@
-"""The SQL page of `dandindex ui`: one read-only statement or a named query, paged."""
+"""The SQL page of `dandindex ui`: one read-only statement or a named query, paged (each
+page reads no more rows than it shows, plus one)."""
 
 from __future__ import annotations
 
@@ -6,26 +7,6 @@ from typing import Any
 
 from dandindex.errors import DandindexError
 from dandindex.ui.common import MAX_PAGES, PAGE, current_index, href, query_pairs
-
-
-class _Paged:
-    """An index whose `sql` runs a statement one page at a time (bounded rows)."""
-
-    def __init__(self, idx: Any, page: int) -> None:
-        self.idx, self.page = idx, page
-
-    def sql(self, text: str, params: Any = None) -> Any:
-        body = text.strip().rstrip(";")
-        try:
-            statements = self.idx._sandboxed().extract_statements(body)
-            kind = str(statements[0].type).rsplit(".", 1)[-1] if len(statements) == 1 else ""
-        except Exception:  # not SQL: the guard below says what is wrong
-            kind = ""
-        if kind != "SELECT":  # EXPLAIN, or what the guard refuses with its own sentence
-            return self.idx.sql(body, params)
-        return self.idx.sql(
-            f"SELECT * FROM (\n{body}\n) AS q LIMIT {PAGE + 1} OFFSET {self.page * PAGE}", params
-        )
 
 
 def sql() -> Any:
@@ -47,16 +28,13 @@ def sql() -> Any:
                 params: dict[str, object] = {
                     k[2:]: v for k, v in request.args.items() if k.startswith("p_") and v != ""
                 }
-                result = queries.run(_Paged(idx, page), args["query"], params)
+                result = queries.run(idx, args["query"], params, limit=PAGE + 1, offset=page * PAGE)
             elif args["q"].strip():
-                from dandindex.cli.base import parse_params
-
                 lines = tuple(line.strip() for line in args["params"].splitlines() if line.strip())
-                result = _Paged(idx, page).sql(args["q"], parse_params(lines) or None)
+                bound = queries.parse_params(lines) or None
+                result = idx.sql(args["q"], bound, limit=PAGE + 1, offset=page * PAGE)
     except DandindexError as e:
         error = str(e)
-    except Exception as e:  # click's BadParameter for a parameter line that is not name=value
-        error = getattr(e, "message", None) or str(e)
     rows = result.rows()[:PAGE] if result is not None else []
     pairs = query_pairs(request.args)
     return render_template(

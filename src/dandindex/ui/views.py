@@ -11,9 +11,6 @@ from typing import Any
 from dandindex.errors import DandindexError
 from dandindex.ui.common import MAX_PAGES, PAGE, current_index, href, query_pairs
 
-MULTI = ("species", "modality", "area", "type", "dandiset")
-NUMBERS = {"min_units": int, "min_electrodes": int, "rate_min": float, "rate_max": float}
-SIZES = ("size_min", "size_max")
 ASSET_COLUMNS = ["path", "dandiset_id", "species", "areas", "neurodata_types", "n_units", "size"]
 DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
 NUMERIC = {"n_units", "size", "assets", "n_electrodes"}
@@ -55,7 +52,7 @@ def leaf_types(types: list[str] | None) -> str:
 def warm(app: Any) -> None:
     """Do at start what the first pages would otherwise pay for: the search vocabularies,
     the sidebars' counts, the neurodata type hierarchy."""
-    from dandindex.cli.output import plottable
+    from dandindex.tree import plottable
 
     with app.test_request_context("/"):
         from flask import request
@@ -70,38 +67,33 @@ def warm(app: Any) -> None:
         plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
 
 
-def _query(args: Any) -> tuple[str | None, dict[str, Any], int]:
-    """Search keywords from the request; bad numbers are a `DandindexError` sentence."""
-    from dandindex.cli.cmd_search import SizeType
+def _query(args: Any) -> tuple[Any, int]:
+    """The search of the request (each facet of the registry reads its own fields); bad
+    values are a `DandindexError` sentence. Also the page asked for."""
+    from dandindex.query import SearchQuery
+    from dandindex.registry import FACETS
 
-    keywords: dict[str, Any] = {}
-    for name in MULTI:
-        values = [v for v in args.getlist(name) if v.strip()]
-        if values:
-            keywords[name] = values
-    for name, kind in NUMBERS.items():
-        if args.get(name, "").strip():
-            try:
-                keywords[name] = kind(args[name])
-            except ValueError:
-                raise DandindexError(
-                    f"{name.replace('_', ' ')}: {args[name]!r} is not a number."
-                ) from None
-    for name in SIZES:
-        if args.get(name, "").strip():
-            try:
-                keywords[name] = SizeType().convert(args[name], None, None)
-            except Exception:  # click's BadParameter: the sentence says what to write
-                raise DandindexError(
-                    f"{name.replace('_', ' ')}: {args[name]!r} is not a size; write it like "
-                    "1000000, 1e9, 10GB or 512MiB."
-                ) from None
-    keywords["level"] = "dandiset" if args.get("level") == "dandiset" else "asset"
+    values = {f.name: f.from_form(args) for f in FACETS}
+    level = "dandiset" if args.get("level") == "dandiset" else "asset"
     try:
         page = min(max(int(args.get("page", 0)), 0), MAX_PAGES - 1)
     except ValueError:
         page = 0
-    return args.get("q") or None, keywords, page
+    return SearchQuery(args.get("q") or None, level=level, **values), page
+
+
+def _params() -> set[str]:
+    """Every URL parameter a facet of the registry reads."""
+    from dandindex.registry import FACETS
+
+    return {f.param for facet in FACETS for f in facet.fields()}
+
+
+def form_fields() -> list[Any]:
+    """The form's inputs: every field of every facet not listed in the sidebar."""
+    from dandindex.registry import FACETS
+
+    return [f for facet in FACETS for f in facet.fields() if f.input != "terms"]
 
 
 def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
@@ -111,21 +103,14 @@ def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
     cache = current_app.config["CACHE"]
     if "counts" not in cache:
         with lock:
-            idx._ensure_facets()
-            rows = idx._query(
-                "SELECT kind, value, count(*) AS n FROM facet_values WHERE kind IN "
-                "('species', 'modality', 'area', 'type') GROUP BY ALL ORDER BY n DESC"
-            ).rows()
+            counts = {k: idx.facet_counts(k) for k in ("species", "modality", "area", "type",
+                                                       "dandiset")}  # fmt: skip
             names = {
                 r["species_id"]: r["name"]
-                for r in idx._query("SELECT DISTINCT species_id, name FROM species_map").rows()
+                for r in idx.sql("SELECT DISTINCT species_id, name FROM species_map").rows()
             }
-            dandisets = idx._query(
-                "SELECT dandiset_id AS value, count(*) AS n FROM assets WHERE version = 'draft' "
-                "GROUP BY 1 ORDER BY n DESC LIMIT 40"
-            ).rows()
-        cache["counts"] = (rows, names, dandisets)
-    rows, names, dandisets = cache["counts"]
+        cache["counts"] = (counts, names)
+    counts, names = cache["counts"]
     current = query_pairs(args)
 
     def item(kind: str, value: str, label: str, n: int) -> dict[str, Any]:
@@ -133,30 +118,23 @@ def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
         pairs = [p for p in current if p != (kind, value)] if on else [*current, (kind, value)]
         return {"label": label, "count": f"{n:,}", "href": href(pairs), "on": on}
 
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    area_counts: dict[str, int] = {}
-    for r in rows:
-        if r["kind"] == "area":
-            area_counts[r["value"]] = r["n"]
-            continue
-        label = r["value"]
-        value = r["value"]
-        if r["kind"] == "species":
-            label = names.get(r["value"], r["value"])
-            value = label.split(" - ")[0]
-        by_kind.setdefault(r["kind"], []).append(item(r["kind"], value, label, r["n"]))
-    facets = [
-        {"title": "Species", "items": by_kind.get("species", [])[:30], "open": True},
-        {"title": "Modality", "items": by_kind.get("modality", []), "open": True},
-        {"title": "Brain area", "tree": _area_tree(area_counts, current), "open": True},
-        {"title": "Neurodata type", "items": by_kind.get("type", [])[:40], "open": False},
-        {
-            "title": "Dandiset",
-            "items": [item("dandiset", d["value"], d["value"], d["n"]) for d in dandisets],
-            "open": False,
-        },
+    def items(kind: str, n: int) -> list[dict[str, Any]]:
+        out = []
+        for value, count in sorted(counts[kind].items(), key=lambda kv: -kv[1])[:n]:
+            label = value
+            if kind == "species":
+                label = names.get(value, value)
+                value = label.split(" - ")[0]
+            out.append(item(kind, value, label, count))
+        return out
+
+    return [
+        {"title": "Species", "items": items("species", 30), "open": True},
+        {"title": "Modality", "items": items("modality", 100), "open": True},
+        {"title": "Brain area", "tree": _area_tree(counts["area"], current), "open": True},
+        {"title": "Neurodata type", "items": items("type", 40), "open": False},
+        {"title": "Dandiset", "items": items("dandiset", 40), "open": False},
     ]
-    return facets
 
 
 def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
@@ -196,11 +174,9 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
     return render(None, 0) if nodes else '<p class="count">no mapped areas</p>'
 
 
-def _run_search(idx: Any, lock: Any, text: str | None, keywords: dict[str, Any], limit: int) -> Any:
+def _run_search(idx: Any, lock: Any, query: Any, limit: int) -> Any:
     with lock:
-        result = idx.search(text, **keywords, limit=limit)
-        _ = result.total  # counted now, on the index's connection, under the lock
-        return result
+        return idx.run_search(query.replace(limit=limit))
 
 
 def search() -> Any:
@@ -210,8 +186,8 @@ def search() -> Any:
     pairs = query_pairs(request.args)
     error, rows, result, page = None, [], None, 0
     try:
-        text, keywords, page = _query(request.args)
-        result = _run_search(idx, lock, text, keywords, (page + 1) * PAGE)
+        query, page = _query(request.args)
+        result = _run_search(idx, lock, query, (page + 1) * PAGE)
         rows = result.rows()[page * PAGE :]
     except DandindexError as e:
         error = str(e)
@@ -230,17 +206,21 @@ def search() -> Any:
         summary = f"{first:,}-{first + len(rows) - 1:,} of {shown_total:,} {noun}"
     without_level = [p for p in pairs if p[0] != "level"]
     switch = [*without_level, ("level", "dandiset")] if level == "asset" else without_level
+    params = _params()
+    terms = {f.param for f in _fields_of("terms")}
     chips = [
         {"label": f"{k}: {v}", "href": href([p for p in pairs if p != (k, v)])}
         for k, v in pairs
-        if k in MULTI or k in NUMBERS or k in SIZES or k == "q"
+        if k in params or k == "q"
     ]
-    args = {k: request.args.get(k) for k in ("q", *NUMBERS, *SIZES)}
+    fields = form_fields()
+    args = {k: request.args.get(k) for k in ("q", *(f.param for f in fields))}
     return render_template(
         "search.html",
         args=args,
+        fields=fields,
         facets=_facets(idx, lock, request.args),
-        hidden=[(k, v) for k, v in pairs if k in MULTI or k in ("q", "level")],
+        hidden=[(k, v) for k, v in pairs if k in terms or k in ("q", "level")],
         keep_for_text=[(k, v) for k, v in pairs if k != "q"],
         chips=chips,
         summary=summary,
@@ -263,20 +243,26 @@ def search() -> Any:
     )
 
 
+def _fields_of(kind: str) -> list[Any]:
+    from dandindex.registry import FACETS
+
+    return [f for facet in FACETS for f in facet.fields() if f.input == kind]
+
+
 def search_export(fmt: str) -> Any:
     """The `.json`/`.csv` twin of a search page (rows as `dandindex search --format` writes
     them, at most `limit`, default 1,000) and `.urls` (dandi:// URLs, one per line)."""
     from flask import Response, abort, request
 
-    from dandindex.cli.output import render
+    from dandindex.display import render
 
     if fmt not in ("json", "csv", "urls", "jsonl"):
         abort(404)
     idx, lock = current_index()
     try:
         limit = min(int(request.args.get("limit", 1000)), 10_000)
-        text, keywords, _ = _query(request.args)
-        result = _run_search(idx, lock, text, keywords, limit)
+        query, _ = _query(request.args)
+        result = _run_search(idx, lock, query, limit)
     except (DandindexError, ValueError) as e:
         return Response(json.dumps({"error": str(e)}), 400, mimetype="application/json")
     headers = {"X-Total-Count": str(result.total if result.total is not None else len(result))}
@@ -302,24 +288,24 @@ def dandiset(dandiset_id: str) -> Any:
     except ValueError:
         page = 0
     with lock:
-        rows = idx._query("SELECT * FROM dandisets WHERE dandiset_id = $d", {"d": dandiset_id})
+        rows = idx.sql("SELECT * FROM dandisets WHERE dandiset_id = $d", {"d": dandiset_id})
         if not len(rows):
             abort(404, f"No dandiset {dandiset_id} in this index.")
         d = rows.rows()[0]
-        versions = idx._query(
+        versions = idx.sql(
             "SELECT * FROM versions WHERE dandiset_id = $d ORDER BY version = 'draft', version DESC",
             {"d": dandiset_id},
         ).rows()
-        contributors = idx._query(
+        contributors = idx.sql(
             "SELECT * FROM contributors WHERE dandiset_id = $d AND version = $v LIMIT 200",
             {"d": dandiset_id, "v": versions[0]["version"] if versions else "draft"},
         ).rows()
         version = versions[0]["version"] if versions else "draft"
-        total = idx._query(
+        total = idx.sql(
             "SELECT count(*) AS n FROM assets WHERE dandiset_id = $d AND version = $v",
             {"d": dandiset_id, "v": version},
         ).rows()[0]["n"]
-        assets = idx._query(
+        assets = idx.sql(
             "SELECT asset_id, path, size, version FROM assets WHERE dandiset_id = $d "
             f"AND version = $v ORDER BY path LIMIT {PAGE} OFFSET {page * PAGE}",
             {"d": dandiset_id, "v": version},
@@ -353,8 +339,8 @@ def dandiset(dandiset_id: str) -> Any:
 def asset(asset_id: str) -> Any:
     from flask import abort, render_template
 
-    from dandindex.cli.output import object_tree, plottable
     from dandindex.display import cell
+    from dandindex.tree import object_tree, plottable
 
     idx, lock = current_index()
     with lock:
@@ -362,7 +348,7 @@ def asset(asset_id: str) -> Any:
             h = idx.asset(asset_id)
         except DandindexError as e:
             abort(404, str(e))
-        row = idx._query(
+        row = idx.sql(
             "SELECT * FROM assets WHERE asset_id = $a AND version = $v",
             {"a": h.asset_id, "v": h.version},
         ).rows()[0]
@@ -403,8 +389,7 @@ def plot(asset_id: str) -> Any:
     """An object plotted from the streamed file, as a PNG in the page, or a sentence."""
     from flask import abort, current_app, render_template, request
 
-    from dandindex.cli.base import describe_read_error
-    from dandindex.errors import RemoteReadError
+    from dandindex.errors import RemoteReadError, describe_read_error
 
     idx, lock = current_index()
     path = request.args.get("path", "")
@@ -434,9 +419,7 @@ def plot(asset_id: str) -> Any:
 def _png(handle: Any, path: str, args: dict[str, str]) -> bytes:
     import io
 
-    import click
-
-    from dandindex.cli.cmd_plot import parse_ints
+    from dandindex.display import parse_ints
 
     def number(name: str) -> float | None:
         text = args[name].strip()
@@ -447,10 +430,7 @@ def _png(handle: Any, path: str, args: dict[str, str]) -> bytes:
         except ValueError:
             raise DandindexError(f"{name}: {text!r} is not a number.") from None
 
-    try:
-        columns = parse_ints(args["channels"])
-    except click.BadParameter as e:
-        raise DandindexError(f"channels: {e.message}") from None
+    columns = parse_ints(args["channels"], "channels")
     fig = handle.plot(path, start=number("start"), stop=number("stop"), columns=columns)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)

@@ -1,0 +1,351 @@
+"""What a search facet is: the `Facet` protocol and its two common kinds, `TermsFacet`
+(text values, repeatable) and `RangeFacet` (a min/max pair), with the small values they
+deal in (`Range`, `Lookup`, `Option`, `Field`, `SearchVocab`) and the checks of user input
+they share. The facets themselves are in `dandindex.registry`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dandindex.errors import UsageError
+from dandindex.vocab.species import HeldSpecies
+
+INT64_MAX = 2**63 - 1
+SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
+              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+              "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval; either end may be open (None)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def __bool__(self) -> bool:
+        return self.min is not None or self.max is not None
+
+    @property
+    def contradictory(self) -> bool:
+        """min > max: nothing can match."""
+        return self.min is not None and self.max is not None and self.min > self.max
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a facet asks of the posting bitmaps: rows holding any of `values` of `kind`,
+    or (numbers) rows with a number of `kind` between `lo` and `hi`."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    lo: float | None = None
+    hi: float | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return not self.values
+
+
+@dataclass(frozen=True)
+class SearchVocab:
+    """What resolving facet values needs to know about the index searched (read lazily)."""
+
+    known_types: Callable[[], frozenset[str]] = field(default=lambda: frozenset())
+    raw_areas: Callable[[], list[str]] = field(default=lambda: [])  # location strings
+    species: Callable[[], list[HeldSpecies]] = field(default=lambda: [])  # held species
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option of a facet (`dandindex.cli` makes the click option)."""
+
+    flag: str
+    dest: str
+    help: str
+    multiple: bool = False
+    number: str | None = None  # "int", "float" or "size" (bytes with units)
+    metavar: str | None = None
+    complete: str | None = None  # the facet_values kind whose values complete it
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the web page's form: `param` in the URL, an input of `input` kind."""
+
+    param: str
+    label: str
+    input: str  # "terms" (links in the sidebar, repeatable), "number" or "size"
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from 1000000, 1e9, 10GB, 4.7 GB, 512MiB (kB, MB, GB: powers of 1000)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
+    if not m or (m.group(2) and m.group(2).lower() not in SIZE_UNITS):
+        raise UsageError(f"{value!r} is not a size; write it like 1000000, 1e9, 10GB or 512MiB.")
+    n = float(m.group(1)) * SIZE_UNITS.get(m.group(2).lower() or "b", 1)
+    if n >= 2**63:
+        raise UsageError(f"{value!r} is too large.")
+    return int(n)
+
+
+class Facet:
+    """A search facet: subclasses say how its values are given, resolved and derived."""
+
+    name: str
+    label: str
+    help: str
+    nwb: bool = False  # only NWB summaries (crawl --nwb) can answer it
+    kinds: tuple[str, ...] = ()  # the facet_values kinds it derives
+    numeric_kinds: tuple[str, ...] = ()  # those of them that hold numbers
+
+    def empty(self) -> Any:
+        raise NotImplementedError
+
+    def check(self, value: Any) -> Any:
+        """The value in its one stored form; a `UsageError` sentence if it cannot be."""
+        raise NotImplementedError
+
+    def keywords(self) -> tuple[str, ...]:
+        """`Index.search` keywords that give this facet (besides its name)."""
+        return ()
+
+    def options(self) -> list[Option]:
+        raise NotImplementedError
+
+    def fields(self) -> list[Field]:
+        raise NotImplementedError
+
+    def from_form(self, args: Any) -> Any:
+        """The value from web form parameters (a MultiDict: ``getlist``/``get``)."""
+        raise NotImplementedError
+
+    def to_pairs(self, value: Any) -> list[tuple[str, str]]:
+        """The value as web form parameters."""
+        raise NotImplementedError
+
+    def describe(self, value: Any) -> list[str]:
+        """The value in the words of the command line."""
+        raise NotImplementedError
+
+    def lookups(self, value: Any, vocab: SearchVocab) -> list[Lookup]:
+        """What to look up (OR-ed); unknown values raise a sentence with the closest ones."""
+        raise NotImplementedError
+
+    def derive(self, source: str) -> list[str]:
+        """SQL selecting (kind, value, num, row) rows of this facet from `source`."""
+        raise NotImplementedError
+
+    def contradiction(self, value: Any) -> str | None:
+        """Why `value` can match nothing whatever the index holds, if it cannot."""
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class TermsFacet(Facet):
+    """Text values, repeatable (OR): each becomes a value of the facet's kind."""
+
+    name: str
+    label: str
+    help: str
+    expr: str  # SQL over an asset_facets row: one value (or unnest(list)) per row
+    where: str = ""
+    nwb: bool = False
+    aliases: tuple[str, ...] = ()
+    complete: bool = True
+    resolve: Callable[[str, SearchVocab], str] = field(default=lambda term, vocab: term)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.name,)
+
+    def empty(self) -> tuple[str, ...]:
+        return ()
+
+    def check(self, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, Iterable) or isinstance(value, (bytes, dict)):
+            raise UsageError(
+                f"{self.name} must be text or a list of text, not {type(value).__name__}."
+            )
+        out = []
+        for v in value:
+            if v is None:
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and self.name == "species":
+                v = str(int(v))  # a taxon id given as a number
+            out.append(text(self.name, v))
+        return tuple(out)
+
+    def keywords(self) -> tuple[str, ...]:
+        return self.aliases
+
+    def options(self) -> list[Option]:
+        return [
+            Option(
+                f"--{self.name}",
+                self.name,
+                self.help,
+                multiple=True,
+                complete=self.name if self.complete else None,
+            )
+        ]
+
+    def fields(self) -> list[Field]:
+        return [Field(self.name, self.label, "terms")]
+
+    def from_form(self, args: Any) -> tuple[str, ...]:
+        return tuple(v for v in args.getlist(self.name) if v.strip())
+
+    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(self.name, v) for v in value]
+
+    def describe(self, value: tuple[str, ...]) -> list[str]:
+        return [f"--{self.name} {v}" for v in value]
+
+    def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
+        return [Lookup(self.name, tuple(dict.fromkeys(self.resolve(v, vocab) for v in value)))]
+
+    def derive(self, source: str) -> list[str]:
+        where = f"WHERE {self.where}" if self.where else ""
+        return [f"SELECT '{self.name}' AS kind, {self.expr} AS value, NULL::DOUBLE AS num, row "
+                f"FROM {source} {where}"]  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class RangeFacet(Facet):
+    """A min/max pair of numbers (``--min-units 50``, ``size_max="10GB"``)."""
+
+    name: str
+    label: str
+    help: str
+    expr: str  # SQL over an asset_facets row: one number (or unnest(list)) per row
+    flags: tuple[str, str]  # the --min and --max flags (their keywords: _ for -)
+    number: str = "float"  # "int", "float" or "size"
+    where: str = ""
+    nwb: bool = False
+    metavar: str | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.name,)
+
+    @property
+    def numeric_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.name,)
+
+    def empty(self) -> Range:
+        return Range()
+
+    def check(self, value: Any) -> Range:
+        if value is None:
+            return Range()
+        if not isinstance(value, Range):
+            raise UsageError(f"{self.name} must be a Range(min=..., max=...), not {value!r:.40}.")
+        lo_flag, hi_flag = self.flags
+        return Range(self._number(lo_flag, value.min), self._number(hi_flag, value.max))
+
+    def _number(self, flag: str, value: Any) -> Any:
+        if self.number == "size" and isinstance(value, str):
+            value = parse_size(value)
+        return number(flag, value, int if self.number in ("int", "size") else float)
+
+    def keywords(self) -> tuple[str, ...]:
+        return tuple(f.lstrip("-").replace("-", "_") for f in self.flags)
+
+    def options(self) -> list[Option]:
+        words = ("at least", "at most")
+        return [
+            Option(
+                flag,
+                kw,
+                f"{self.help[0].upper()}{self.help[1:]}: {word} this",
+                number=self.number,
+                metavar=self.metavar,
+            )  # fmt: skip
+            for flag, kw, word in zip(self.flags, self.keywords(), words, strict=True)
+        ]
+
+    def fields(self) -> list[Field]:
+        kind = "size" if self.number == "size" else "number"
+        lo, hi = self.keywords()
+        return [Field(lo, f"{self.label} at least", kind), Field(hi, f"{self.label} at most", kind)]
+
+    def from_form(self, args: Any) -> Range:
+        bounds: list[float | None] = []
+        for f in self.fields():
+            raw = (args.get(f.param) or "").strip()
+            if not raw:
+                bounds.append(None)
+                continue
+            try:
+                bounds.append(parse_size(raw) if f.input == "size" else float(raw))
+            except (UsageError, ValueError):
+                raise UsageError(
+                    f"{f.label}: {raw!r} is not "
+                    + (
+                        "a size; write it like 1000000, 1e9, 10GB or 512MiB."
+                        if f.input == "size"
+                        else "a number."
+                    )  # fmt: skip
+                ) from None
+        return self.check(Range(*bounds))
+
+    def to_pairs(self, value: Range) -> list[tuple[str, str]]:
+        return [(kw, f"{b:g}") for kw, b in zip(self.keywords(), (value.min, value.max),
+                                                 strict=True) if b is not None]  # fmt: skip
+
+    def describe(self, value: Range) -> list[str]:
+        return [f"{flag} {b:g}" for flag, b in zip(self.flags, (value.min, value.max),
+                                                   strict=True) if b is not None]  # fmt: skip
+
+    def lookups(self, value: Range, vocab: SearchVocab) -> list[Lookup]:
+        return [Lookup(self.name, lo=value.min, hi=value.max)]
+
+    def derive(self, source: str) -> list[str]:
+        where = f"WHERE {self.where}" if self.where else ""
+        return [f"SELECT '{self.name}' AS kind, NULL::VARCHAR AS value, {self.expr} AS num, row "
+                f"FROM {source} {where}"]  # fmt: skip
+
+    def contradiction(self, value: Range) -> str | None:
+        if value.contradictory:
+            return (f"{self.flags[0]} {value.min:g} is above {self.flags[1]} {value.max:g}: "
+                    "nothing can match.")  # fmt: skip
+        return None
+
+
+def text(name: str, value: Any) -> str:
+    """`value` as text without NUL characters, else a sentence."""
+    if not isinstance(value, str):
+        raise UsageError(f"{name} must be text, not {type(value).__name__} {value!r:.40}.")
+    if "\x00" in value:
+        raise UsageError(f"{name} contains a NUL character; remove it.")
+    return value
+
+
+def number(name: str, value: Any, kind: type) -> Any:
+    """`value` as a finite float or a 64-bit int (`kind`), None kept, else a sentence."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise UsageError(f"{name} must be a number, not {type(value).__name__} {value!r:.40}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number, not {value}.")
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise UsageError(f"{name} must be a whole number, not {value}.")
+        value = int(value)
+        if abs(value) > INT64_MAX:
+            raise UsageError(f"{name} {value} is too large (at most {INT64_MAX}).")
+        return value
+    return float(value)
