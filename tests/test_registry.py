@@ -82,9 +82,8 @@ def test_an_index_with_older_search_tables_says_to_crawl_again(index_dir, tmp_pa
     table = pq.read_table(bitmaps)
     pq.write_table(table.replace_schema_metadata({}), bitmaps)  # as an older version wrote it
     before = {p: p.stat().st_mtime_ns for p in old.rglob("*")}
-    with Index(old) as idx:
-        with pytest.raises(IndexOutdatedError, match="dandindex crawl --index"):
-            idx.search(species="mouse")
+    with Index(old) as idx, pytest.raises(IndexOutdatedError, match="dandindex crawl --index"):
+        idx.search(species="mouse")
     assert {p: p.stat().st_mtime_ns for p in old.rglob("*")} == before  # nothing derived
     (snap / "facet_bitmaps.parquet").unlink()  # before the bitmaps existed at all
     before = {p: p.stat().st_mtime_ns for p in old.rglob("*")}
