@@ -230,8 +230,10 @@ def test_modalities_respect_the_type_hierarchy(idx, generated):
 def test_brain_area_hierarchy_synonyms_and_raw_text(idx, generated):
     ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
 
-    def found(*areas):
-        return {r["asset_id"] for r in idx.search(area=list(areas)).rows()}
+    def found(*areas):  # what the files themselves record (--area adds dandiset anatomy)
+        files = {r["asset_id"] for r in idx.search(file_area=list(areas)).rows()}
+        assert files <= {r["asset_id"] for r in idx.search(area=list(areas)).rows()}
+        return files
 
     vis = found("VIS")
     assert {ids["ecephys"], ids["ophys"]} <= vis
@@ -389,3 +391,68 @@ def test_corpus_facets_match_the_json(corpus_server, corpus, tmp_path):
             for a in d["assets"]
             if (a["metadata"].get("encodingFormat") or "").startswith("video/")
         }
+
+
+def test_areas_from_every_about_and_anatomy_entry_of_the_corpus(corpus_server, corpus, tmp_path):
+    """Crawled without --nwb, each dandiset's assets have the areas its `about` (and each
+    asset's `anatomy`) names, marked as not from the file; the file-level facet finds none."""
+    from dandindex.vocab import areas as A
+
+    folder = read_folder(corpus)
+    Crawler(
+        CrawlOptions(api_url=corpus_server.api_url, index_dir=str(tmp_path), versions="draft")
+    ).run()
+    checked = 0
+    with Index(tmp_path) as i:
+        for ident, d in folder.items():
+            if is_embargoed(d["draft"]) or not d["assets"]:
+                continue
+            about = d["draft"].get("about") or []
+            names = [x["name"] for x in about if x.get("name") and x.get("schemaKey") != "Disorder"]
+            for name in names:
+                for s in A.parse_location(name).areas:
+                    got = {r["asset_id"] for r in i.search(area=s.acronym, dandiset=ident).rows()}
+                    assert got == {a["asset_id"] for a in d["assets"]}, (ident, name, s.acronym)
+                    checked += 1
+            for a in d["assets"]:
+                for entry in a["metadata"].get("anatomy") or []:
+                    for s in A.parse_location(entry.get("name") or "").areas:
+                        hits = i.search(area=s.acronym, dandiset=ident).rows()
+                        assert a["asset_id"] in {r["asset_id"] for r in hits}
+                        checked += 1
+        assert checked >= 5  # the corpus names hippocampus, V1, M1, ... in `about`
+        hip = i.search(area="hippocampus")
+        assert len(hip) and not i.search(file_area="hippocampus").rows()
+
+
+def test_uberon_names_as_dandi_stores_them():
+    from dandindex.vocab import areas as A
+
+    for name, acronym in (
+        ("CA1 field of hippocampus", "CA1"),
+        ("CA3 field of hippocampus", "CA3"),
+        ("medial septum", "MS"),
+        ("UBERON:0003881", "CA1"),
+    ):
+        assert [s.acronym for s in A.parse_location(name).areas] == [acronym], name
+
+
+def test_an_alias_of_several_structures_does_not_bring_their_other_regions():
+    """`amygdala` names LA, BLA, BMA, CEA, MEA, COA; CEA and MEA sit under STR in the Allen
+    tree: an amygdala recording is under the amygdala's structures and the regions above all
+    of them, never under STR. Checked for every alias of several structures."""
+    from dandindex.vocab import areas as A
+
+    groups = [(t, acr) for t, (k, acr) in A.alias_table().items() if k == "alias" and len(acr) > 1]
+    assert groups
+    by = {s.acronym: s for s in A.structures()}
+    for term, acronyms in groups:
+        found = tuple(by[a] for a in acronyms)
+        trees = A.area_trees(found)
+        common = set.intersection(*(set(A.ancestors(s)) for s in found))
+        for s, tree in zip(found, trees, strict=True):
+            assert s.acronym in tree
+            for region in set(A.ancestors(s)) - common - {s.acronym}:
+                assert region not in tree, (term, s.acronym, region)
+    amygdala = A.area_trees(A.parse_location("Left amygdala").areas)
+    assert not any("STR" in t for t in amygdala) and all("CH" in t for t in amygdala)

@@ -34,7 +34,8 @@ def test_every_facet_is_a_search_option_and_in_the_readme():
 
 def test_every_keyword_and_flag_reads_back_the_same(idx):
     q = SearchQuery.from_keywords(
-        modality="ecephys", species="mouse", area="CA1", types=["Units"], dandiset="1",
+        modality="ecephys", species="mouse", area="CA1", file_area="CA1", types=["Units"],
+        dandiset="1",
         min_units=1, max_units=10**6, min_electrodes=1, rate_max=10**6, size_min="1kB",
     )  # fmt: skip
     assert q.size == Range(min=1000) and q.type == ("Units",) and q.dandiset == ("1",)

@@ -166,6 +166,10 @@ class TermsFacet(Facet):
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.name,)
 
+    @property
+    def flag_name(self) -> str:
+        return self.name.replace("_", "-")
+
     def empty(self) -> tuple[str, ...]:
         return ()
 
@@ -193,7 +197,7 @@ class TermsFacet(Facet):
     def options(self) -> list[Option]:
         return [
             Option(
-                f"--{self.name}",
+                f"--{self.flag_name}",
                 self.name,
                 self.help,
                 multiple=True,
@@ -211,7 +215,7 @@ class TermsFacet(Facet):
         return [(self.name, v) for v in value]
 
     def describe(self, value: tuple[str, ...]) -> list[str]:
-        return [f"--{self.name} {v}" for v in value]
+        return [f"--{self.flag_name} {v}" for v in value]
 
     def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
         return [Lookup(self.name, tuple(dict.fromkeys(self.resolve(v, vocab) for v in value)))]

@@ -177,13 +177,14 @@ def _small_tables(con: Any) -> None:
         if text is None:
             continue
         parsed = A.parse_location(text)
-        for s in parsed.areas or (None,):  # a row per structure named (one row if none)
+        trees = A.area_trees(parsed.areas) or [[]]
+        for s, tree in zip(parsed.areas or (None,), trees, strict=True):  # a row per structure
             rows.append(
                 {
                     "raw": text,
                     "dropped": parsed.placeholder,
                     "acronym": s.acronym if s else None,
-                    "ancestors": A.ancestors(s) if s else [],
+                    "ancestors": tree,
                     "hemisphere": parsed.hemisphere,
                 }
             )
@@ -221,6 +222,11 @@ def _small_tables(con: Any) -> None:
         SELECT a.asset_id, 'anatomy', m.raw, m.acronym, m.ancestors, m.dropped, 1
         FROM (SELECT DISTINCT asset_id, unnest(anatomy) AS raw FROM assets) a
         JOIN location_map m ON m.raw = a.raw
+        UNION ALL
+        SELECT a.asset_id, 'dandiset', m.raw, m.acronym, m.ancestors, m.dropped, 1
+        FROM (SELECT DISTINCT a.asset_id, unnest(v.anatomy) AS raw
+              FROM assets a JOIN versions v USING (dandiset_id, version)) a
+        JOIN location_map m ON m.raw = a.raw
         ORDER BY asset_id, source, raw, acronym
         """
     )
@@ -234,11 +240,15 @@ _VERSION_ROWS = """
     GROUP BY f.dandiset_id, f.version ORDER BY first_row
 """
 
-_AREAS = """
+#: locations the file itself records (not the asset's or its dandiset's `anatomy`)
+_FILE = "source NOT IN ('anatomy', 'dandiset')"
+_AREAS = f"""
     SELECT asset_id,
            list_sort(list_distinct(list(acronym) FILTER (acronym IS NOT NULL))) AS areas,
            list_sort(list_distinct(flatten(list(ancestors)))) AS area_tree,
-           list_sort(list_distinct(list(lower(raw)))) AS raw_areas
+           list_sort(list_distinct(list(lower(raw)))) AS raw_areas,
+           list_sort(list_distinct(flatten(list(ancestors) FILTER ({_FILE})))) AS file_area_tree,
+           list_sort(list_distinct(list(lower(raw)) FILTER ({_FILE}))) AS file_raw_areas
     FROM asset_areas GROUP BY asset_id
 """
 
@@ -274,6 +284,8 @@ def _asset_facets_sql(offset: int) -> str:
                coalesce(ar.areas, []) AS areas,
                coalesce(ar.area_tree, []) AS area_tree,
                coalesce(ar.raw_areas, []) AS raw_areas,
+               coalesce(ar.file_area_tree, []) AS file_area_tree,
+               coalesce(ar.file_raw_areas, []) AS file_raw_areas,
                n.n_units, n.n_electrodes, n.metadata_ranges, n.read_url,
                lower(a.path) AS text
         FROM a

@@ -225,7 +225,7 @@ class Index:
             SELECT (SELECT count(*) FROM nwb_files WHERE error IS NULL),
                    (SELECT count(DISTINCT asset_id) FROM nwb_locations),
                    (SELECT count(DISTINCT asset_id) FROM asset_areas
-                    WHERE acronym IS NOT NULL AND source <> 'anatomy')
+                    WHERE acronym IS NOT NULL AND source NOT IN ('anatomy', 'dandiset'))
             """
         ).fetchall()[0]
         files, located, mapped = row if row is not None else (0, 0, 0)
@@ -388,6 +388,7 @@ class Index:
                     f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{_sql_str(str(f))}')"
                 )
             self._searcher = Searcher(self.con, self._parquet)
+            self._searcher.warm()
         return self._searcher
 
     def _parquet(self, name: str) -> Any:

@@ -44,7 +44,7 @@ SCHEMA = pa.schema(
     ]
 )
 #: kinds with many values (or big bitmaps): read a value at a time, never all at once
-BY_VALUE = ("dandiset", "raw_area", "trigram")
+BY_VALUE = ("dandiset", "raw_area", "file_raw_area", "trigram")
 _BATCH = 1 << 20
 
 
@@ -178,7 +178,7 @@ def write_bitmaps(
         for row in itertools.chain(itertools.chain.from_iterable(made), more):
             buffer.append(row)
             size += len(row["bitmap"])
-            if size > 32 << 20 or len(buffer) >= 4096:
+            if size > 1 << 20 or len(buffer) >= 256:  # small row groups: values looked up
                 writer.write_table(pa.Table.from_pylist(buffer, schema=schema))
                 buffer, size = [], 0
         writer.write_table(pa.Table.from_pylist(buffer, schema=schema))
@@ -247,10 +247,10 @@ class Postings:
             return [self._get(kind, v) if v in have else BitMap() for v in values]
         missing = [v for v in values if (kind, v) not in self._decoded]
         if missing:
+            names = ", ".join(f"$v{i}" for i in range(len(missing)))  # IN prunes row groups
             rows = self.con.sql(
-                f"SELECT value, bitmap FROM {self.bitmaps} WHERE kind = $k "
-                "AND list_contains($v, value)",
-                params={"k": kind, "v": missing},
+                f"SELECT value, bitmap FROM {self.bitmaps} WHERE kind = $k AND value IN ({names})",
+                params={"k": kind, **{f"v{i}": v for i, v in enumerate(missing)}},
             ).fetchall()
             found = {v: BitMap.deserialize(b) for v, b in rows}
             for v in missing:

@@ -42,11 +42,14 @@ __all__ = ["BY_NAME", "FACETS", "KINDS", "NUMERIC_KINDS", "Facet", "Field", "Loo
 @dataclass(frozen=True, eq=False)
 class AreaFacet(TermsFacet):
     """Brain areas: atlas structures with the hierarchy (kind ``area``), else any location
-    string of the index that contains the text (kind ``raw_area``)."""
+    string of the index that contains the text (kind ``raw_area``); with `prefix` ``file_``,
+    only the locations the file itself records (``file_area``, ``file_raw_area``)."""
+
+    prefix: str = ""
 
     @property
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
-        return ("area", "raw_area")
+        return (f"{self.prefix}area", f"{self.prefix}raw_area")
 
     def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
         acronyms: list[str] = []
@@ -66,15 +69,17 @@ class AreaFacet(TermsFacet):
                     f"of this index). Closest: {A.suggest(term, known_raw)}."
                 )
             raws += hits
-        out = [Lookup("area", tuple(dict.fromkeys(acronyms)))] if acronyms else []
-        return out + ([Lookup("raw_area", tuple(dict.fromkeys(raws)))] if raws else [])
+        area, raw = self.kinds
+        out = [Lookup(area, tuple(dict.fromkeys(acronyms)))] if acronyms else []
+        return out + ([Lookup(raw, tuple(dict.fromkeys(raws)))] if raws else [])
 
     def derive(self, source: str) -> list[str]:
+        area, raw = self.kinds
         return [
-            f"SELECT 'area' AS kind, unnest(area_tree) AS value, NULL::DOUBLE AS num, row "
-            f"FROM {source}",
-            f"SELECT 'raw_area' AS kind, unnest(raw_areas) AS value, NULL::DOUBLE AS num, row "
-            f"FROM {source}",
+            f"SELECT '{area}' AS kind, unnest({self.prefix}area_tree) AS value, "
+            f"NULL::DOUBLE AS num, row FROM {source}",
+            f"SELECT '{raw}' AS kind, unnest({self.prefix}raw_areas) AS value, "
+            f"NULL::DOUBLE AS num, row FROM {source}",
         ]
 
 
@@ -122,9 +127,18 @@ FACETS: tuple[Facet, ...] = (
     AreaFacet(
         "area",
         "Brain area",
-        'Allen acronym or name, alias (V1, M1) or raw text; "VIS" finds VISp, VISl, ...',
+        'Allen acronym or name, alias (V1, M1) or raw text; "VIS" finds VISp, VISl, ... '
+        "(from the file's electrodes and planes, and the asset's or dandiset's anatomy)",
+        "",
+    ),
+    AreaFacet(
+        "file_area",
+        "Brain area (in the file)",
+        "like --area, but only where the file itself records it (electrodes, imaging "
+        "planes, intracellular electrodes), not the asset's or dandiset's anatomy",
         "",
         nwb=True,
+        prefix="file_",
     ),
     TermsFacet(
         "type",

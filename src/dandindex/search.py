@@ -83,6 +83,14 @@ class Searcher:
         self._dandisets_at: tuple[list[str], np.ndarray, np.ndarray] | None = None
         self._calls = itertools.count()
 
+    def warm(self) -> None:
+        """Read now what every search needs: the bitmaps of every facet value (but the
+        text pieces' and dandisets'), the versions' row ranges and a first row."""
+        self.postings.counts("species")
+        self.dandiset_runs()
+        if len(self.versions()[0]):
+            self.rows.read(BitMap([1]), ["row"])
+
     def _held(self) -> list[Any]:
         if self._species is None:
             self._species = held_species(self.con)
@@ -243,7 +251,7 @@ class RowReader:
             return self.schema.empty_table().select(columns)
         pos = np.frombuffer(rows.to_array(), dtype=np.uint32).astype(np.int64) - 1
         groups = np.unique(np.searchsorted(self.ends, pos, side="right"))
-        table = self.file.read_row_groups(groups.tolist(), columns=columns)
+        table = self.file.read_row_groups(groups.tolist(), columns=columns, use_threads=False)
         starts = np.r_[0, self.ends][groups]
         sizes = self.ends[groups] - starts
         base = np.r_[0, np.cumsum(sizes)[:-1]]  # where each group starts in `table`
@@ -255,7 +263,9 @@ class RowReader:
         if stop <= start:
             return self.schema.empty_table().select(columns)
         g0, g1 = np.searchsorted(self.ends, [start, stop - 1], side="right")
-        table = self.file.read_row_groups(list(range(int(g0), int(g1) + 1)), columns=columns)
+        table = self.file.read_row_groups(
+            list(range(int(g0), int(g1) + 1)), columns=columns, use_threads=False
+        )
         base = int(np.r_[0, self.ends][g0])
         return table.slice(start - base, stop - start)
 

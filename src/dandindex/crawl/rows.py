@@ -220,7 +220,12 @@ def version_rows(
                 species_ids.append(tid)
     about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
     anatomy = names(
-        [a for a in about if a.get("schemaKey") in (None, "Anatomy") and a.get("name") is not None],
+        # Anatomy, and the GenericType entries labs use for regions (Disorders are not places)
+        [
+            a
+            for a in about
+            if a.get("schemaKey") in (None, "Anatomy", "GenericType") and a.get("name") is not None
+        ],  # fmt: skip
         "about",
         problems,
     )

@@ -177,6 +177,31 @@ def ancestors(s: Structure) -> list[str]:
     return [ids[i].acronym for i in reversed(s.path) if i in ids]
 
 
+@functools.lru_cache(maxsize=1)
+def _alias_groups() -> frozenset[frozenset[str]]:
+    """The sets of structures an alias names when it names several (``amygdala``)."""
+    return frozenset(
+        frozenset(acr) for kind, acr in alias_table().values() if kind == "alias" and len(acr) > 1
+    )
+
+
+def area_trees(found: tuple[Structure, ...]) -> list[list[str]]:
+    """For each structure a location names, the acronyms a search finds it under: itself
+    and the regions above it. When the structures are the ones one alias names (``amygdala``
+    → LA, BLA, BMA, CEA, MEA, COA), the alias is the region it names: each structure keeps
+    only itself and the regions above *all* of them, so a region above some of them only
+    (CEA and MEA lie under STR, "striatum-like amygdalar nuclei") does not find the alias's
+    recordings. Structures named side by side (``CA1, DG``) keep all their ancestors."""
+    trees = [ancestors(s) for s in found]
+    if len(found) > 1 and frozenset(s.acronym for s in found) in _alias_groups():
+        common = set.intersection(*(set(t) for t in trees))
+        trees = [
+            [a for a in t if a == s.acronym or a in common]
+            for s, t in zip(found, trees, strict=True)
+        ]
+    return trees
+
+
 def _norm(text: str) -> str:
     """Lower case, one space between words, underscores and spaced hyphens as spaces."""
     text = text.strip().strip("'\"`").lower().replace("’", "'")
