@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -423,6 +424,22 @@ def test_areas_from_every_about_and_anatomy_entry_of_the_corpus(corpus_server, c
         assert checked >= 5  # the corpus names hippocampus, V1, M1, ... in `about`
         hip = i.search(area="hippocampus")
         assert len(hip) and not i.search(file_area="hippocampus").rows()
+        # free text stems: "hippocampus" finds the dandisets that say "Hippocampal"
+        said = {
+            ident
+            for ident, d in folder.items()
+            if d["assets"] and not is_embargoed(d["draft"])
+            and re.search(r"hippocamp(al|us|i)\b", " ".join(
+                [d["draft"].get("name") or "", d["draft"].get("description") or "",
+                 *(d["draft"].get("keywords") or [])]), re.I)
+        }  # fmt: skip
+        assert any(
+            "hippocampal" in (folder[x]["draft"].get("description") or "").lower()
+            and "hippocampus" not in (folder[x]["draft"].get("description") or "").lower()
+            for x in said
+        )
+        got = {r["dandiset_id"] for r in i.search("hippocampus", level="dandiset").rows()}
+        assert said <= got
 
 
 def test_uberon_names_as_dandi_stores_them():

@@ -78,10 +78,14 @@ def plain_rows(idx, query):
             ors.append(sql)
         where.append("(" + " OR ".join(ors) + ")")
     if query.text:
+        from dandindex.vocab.words import terms
+
         params["t"] = query.text.lower()
+        params["w"] = terms(query.text) or ["\x01never"]
         where.append(
             "(contains(f.text, $t) OR EXISTS (SELECT 1 FROM version_rows v WHERE "
-            "f.row BETWEEN v.first_row AND v.last_row AND contains(v.text, $t)))"
+            "f.row BETWEEN v.first_row AND v.last_row AND "
+            "(contains(v.text, $t) OR list_has_all(v.terms, $w))))"
         )
     sql = "SELECT row, dandiset_id FROM asset_facets f"
     sql += (" WHERE " + " AND ".join(where)) if where else ""
@@ -127,7 +131,9 @@ def test_every_pair_of_facets_matches_plain_sql(engine_index):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("text", ["about ca1", "ses-1234", "ecephys", "sub-9", "CA", "x"])
+@pytest.mark.parametrize(
+    "text", ["about ca1", "Abouts CA1", "ses-1234", "ecephys", "sub-9", "CA", "x", "?"]
+)
 def test_free_text_matches_plain_sql(engine_index, text):
     check(engine_index, SearchQuery(text))
     check(engine_index, SearchQuery(text, species="mouse"))

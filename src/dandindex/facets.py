@@ -97,6 +97,7 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         _join(pieces, snapshot / "asset_facets.parquet", FACETS_ROW_GROUP)
         source = f"read_parquet('{_q(str(snapshot / 'asset_facets.parquet'))}')"
         _copy(con, _VERSION_ROWS.format(source=source), snapshot / "version_rows.parquet")
+        _add_terms(snapshot / "version_rows.parquet")
         pieces = []
         for facet in FACETS:
             for n, sql in enumerate(facet.derive(source)):
@@ -230,6 +231,16 @@ def _small_tables(con: Any) -> None:
         ORDER BY asset_id, source, raw, acronym
         """
     )
+
+
+def _add_terms(path: Path) -> None:
+    """version_rows gains ``terms``: the search terms of each version's text (stemmed;
+    `dandindex.vocab.words`), so free text finds "Hippocampal" for ``hippocampus``."""
+    from dandindex.vocab.words import terms
+
+    table = pq.read_table(str(path))  # one row per version: small
+    column = pa.array([terms(t) for t in table.column("text").to_pylist()], pa.list_(pa.string()))
+    pq.write_table(table.append_column("terms", column), str(path), compression="zstd")
 
 
 _VERSION_ROWS = """

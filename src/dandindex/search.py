@@ -81,6 +81,7 @@ class Searcher:
         self._species: list[Any] | None = None
         self._versions: tuple[np.ndarray, np.ndarray, list[str], list[str]] | None = None
         self._dandisets_at: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._terms: list[set[str]] = []
         self._calls = itertools.count()
 
     def warm(self) -> None:
@@ -102,7 +103,8 @@ class Searcher:
         """(first rows, last rows, dandiset ids, texts) of every version, in row order."""
         if self._versions is None:
             t = self.con.sql(
-                "SELECT first_row, last_row, dandiset_id, text FROM version_rows ORDER BY first_row"
+                "SELECT first_row, last_row, dandiset_id, text, terms FROM version_rows "
+                "ORDER BY first_row"
             ).to_arrow_table()
             self._versions = (
                 t.column(0).to_numpy().astype(np.int64),
@@ -110,6 +112,7 @@ class Searcher:
                 t.column(2).to_pylist(),
                 [x or "" for x in t.column(3).to_pylist()],
             )
+            self._terms = [set(x or ()) for x in t.column(4).to_pylist()]
         return self._versions
 
     def dandiset_runs(self) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -141,11 +144,14 @@ class Searcher:
         """Rows of the versions whose text holds `text`, and of the paths that do: a path
         must hold each three-character piece of it (bitmaps), and the few that do are read
         to check that they hold it whole."""
+        from dandindex.vocab.words import terms
+
         needle = text.lower()
         out = BitMap()
         first, last, _, texts = self.versions()
-        for a, b, t in zip(first, last, texts, strict=True):
-            if needle in t:
+        wanted = set(terms(needle))
+        for a, b, t, have in zip(first, last, texts, self._terms, strict=True):
+            if needle in t or (wanted and wanted <= have):  # the phrase, or every word's stem
                 out.add_range(int(a), int(b) + 1)
         if len(needle) >= 3:
             grams = {needle[i : i + 3] for i in range(len(needle) - 2)}
