@@ -34,6 +34,7 @@ def pages(url: str, idx: Any) -> dict[str, list[str]]:
         "search, one facet": [f"{url}/?species=mouse", f"{url}/?modality=ophys", f"{url}/?area=VISp"],
         "search, three facets": [f"{url}/?species=mouse&modality=ecephys&area=CA1"],
         "search, page 5": [f"{url}/?species=mouse&page=4"],
+        "search, ranges": [f"{url}/?min_units=100&max_units=300&size_max=5GB&rate_min=1000"],
         "search, dandisets": [f"{url}/?level=dandiset&species=rat"],
         "search .json": [f"{url}/search.json?species=rat&area=CA1&limit=100"],
         "dandiset": [f"{url}/dandiset/{d}" for d in dandisets],

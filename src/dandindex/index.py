@@ -163,6 +163,42 @@ class Index:
             ) from None
         return Result(table, source=self)
 
+    def rows(
+        self,
+        table: str,
+        *,
+        where: dict[str, Any],
+        columns: Sequence[str] = ("*",),
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Result:
+        """Rows of one index table whose columns equal `where` (``{"dandiset_id": "000003"}``),
+        in `order_by` order (a leading ``-`` sorts descending), `limit` after `offset`: what
+        pages and handles look up, on the index's own connection (no SQL text from callers)."""
+        if table not in TABLES:
+            raise DandindexError(f"No table {table!r}.{hint(table, TABLES)}")
+        known = {c for c, _, _ in describe(table)}
+        named = [*where, *(c.lstrip("-") for c in order_by), *(c for c in columns if c != "*")]
+        bad = [c for c in named if c not in known]
+        if bad:
+            raise DandindexError(f"No column {bad[0]!r} in {table}.{hint(bad[0], known)}")
+        cond = " AND ".join(f'"{c}" = ${c}' for c in where) or "true"
+        order = ", ".join(f'"{c.lstrip("-")}"' + (" DESC" if c.startswith("-") else "")
+                          for c in order_by)  # fmt: skip
+        sql = f"SELECT {', '.join(c if c == '*' else chr(34) + c + chr(34) for c in columns)} "
+        sql += f"FROM {table} WHERE {cond}" + (f" ORDER BY {order}" if order else "")
+        sql += (f" LIMIT {int(limit)}" if limit is not None else "") + f" OFFSET {int(offset)}"
+        return self._query(sql, dict(where))
+
+    def count_rows(self, table: str, *, where: dict[str, Any]) -> int:
+        """How many rows of `table` have the column values `where`."""
+        self.rows(table, where=where, limit=0)  # checks the names
+        cond = " AND ".join(f'"{c}" = ${c}' for c in where) or "true"
+        return int(
+            self.con.execute(f"SELECT count(*) FROM {table} WHERE {cond}", where).fetchall()[0][0]
+        )
+
     def _query(self, query: str, params: dict[str, Any] | None = None) -> Result:
         """Run dandindex's own SQL (searches, lookups) on the trusted connection."""
         return Result(self._run(query, params), source=self)
@@ -315,43 +351,10 @@ class Index:
         return self.searcher().count(query)
 
     def explain(self, query: SearchQuery) -> list[str]:
-        """Sentences on why `query` may match nothing: a dandiset id that is not one or not in
-        this index, a range whose min is above its max, an NWB facet on an index without NWB
-        summaries; else what each facet alone matches."""
-        import re as _re
+        """Sentences on why `query` may match nothing (`dandindex.search.explain`)."""
+        from dandindex.search import explain
 
-        notes: list[str] = []
-        held = {r[0] for r in self.con.execute("SELECT dandiset_id FROM dandisets").fetchall()}
-        for d in query.dandiset:
-            ident = d.zfill(6) if d.isdigit() else d
-            if not _re.fullmatch(r"\d{6}", ident):
-                notes.append(f"{d!r} is not a dandiset id (six digits, e.g. 000003).")
-            elif ident not in held:
-                some = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "")
-                notes.append(
-                    f"Dandiset {ident} is not in this index (it holds {len(held):,}: {some})."
-                )
-        for facet, value in query.items():
-            why = facet.contradiction(value)
-            if why:
-                notes.append(why)
-        nwb = [f for f, _ in query.items() if f.nwb]
-        if nwb and not self.con.execute("SELECT count(*) FROM nwb_files").fetchall()[0][0]:
-            flags = ", ".join("/".join(o.flag for o in f.options()) for f in nwb)
-            notes.append(
-                f"This index has no NWB summaries (it was crawled without --nwb), and {flags} "
-                f"need them. Add them with: dandindex crawl --nwb --index {self.path}"
-            )
-        given = query.given() + (["text"] if query.text else [])
-        if not notes and len(given) > 1:
-            alone = []
-            for name in given:
-                one = query.only(name)
-                alone.append(f"{one.describe()}: {self.count(one):,}")
-            notes.append(
-                "Nothing matches all of these together; alone they match " + "; ".join(alone) + "."
-            )
-        return notes
+        return explain(self, query)
 
     def vocab(self) -> SearchVocab:
         """What searches need to know about this index (its types, locations, species)."""

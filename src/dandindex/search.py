@@ -283,3 +283,41 @@ class RowReader:
             mask = keep(col.column(0))
             out.append(col.column(1).filter(mask).to_numpy())
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def explain(idx: Any, query: SearchQuery) -> list[str]:
+    """Sentences on why `query` may match nothing: a dandiset id that is not one or not in
+    this index, a range whose min is above its max, an NWB facet on an index without NWB
+    summaries; else what each facet alone matches."""
+    import re as _re
+
+    notes: list[str] = []
+    held = {r[0] for r in idx.con.execute("SELECT dandiset_id FROM dandisets").fetchall()}
+    for d in query.dandiset:
+        ident = d.zfill(6) if d.isdigit() else d
+        if not _re.fullmatch(r"\d{6}", ident):
+            notes.append(f"{d!r} is not a dandiset id (six digits, e.g. 000003).")
+        elif ident not in held:
+            some = ", ".join(sorted(held)[:5]) + (", ..." if len(held) > 5 else "")
+            notes.append(f"Dandiset {ident} is not in this index (it holds {len(held):,}: {some}).")
+    for facet, value in query.items():
+        why = facet.contradiction(value)
+        if why:
+            notes.append(why)
+    nwb = [f for f, _ in query.items() if f.nwb]
+    if nwb and not idx.con.execute("SELECT count(*) FROM nwb_files").fetchall()[0][0]:
+        flags = ", ".join("/".join(o.flag for o in f.options()) for f in nwb)
+        notes.append(
+            f"This index has no NWB summaries (it was crawled without --nwb), and {flags} "
+            f"need them. Add them with: dandindex crawl --nwb --index {idx.path}"
+        )
+    given = query.given() + (["text"] if query.text else [])
+    if not notes and len(given) > 1:
+        alone = []
+        for name in given:
+            one = query.only(name)
+            alone.append(f"{one.describe()}: {idx.count(one):,}")
+        notes.append(
+            "Nothing matches all of these together; alone they match " + "; ".join(alone) + "."
+        )
+    return notes

@@ -58,7 +58,11 @@ def warm(app: Any) -> None:
         from flask import request
 
         idx, lock = current_index()
+        from dandindex.query import SearchQuery
         from dandindex.vocab.species import known_species
+
+        with lock:
+            idx.count(SearchQuery(area="VISp"))  # the Allen atlas
 
         with lock:
             idx.vocab().species()  # the held species (resolving names needs them)
@@ -288,28 +292,22 @@ def dandiset(dandiset_id: str) -> Any:
     except ValueError:
         page = 0
     with lock:
-        rows = idx.sql("SELECT * FROM dandisets WHERE dandiset_id = $d", {"d": dandiset_id})
+        rows = idx.rows("dandisets", where={"dandiset_id": dandiset_id})
         if not len(rows):
             abort(404, f"No dandiset {dandiset_id} in this index.")
         d = rows.rows()[0]
-        versions = idx.sql(
-            "SELECT * FROM versions WHERE dandiset_id = $d ORDER BY version = 'draft', version DESC",
-            {"d": dandiset_id},
-        ).rows()
-        contributors = idx.sql(
-            "SELECT * FROM contributors WHERE dandiset_id = $d AND version = $v LIMIT 200",
-            {"d": dandiset_id, "v": versions[0]["version"] if versions else "draft"},
-        ).rows()
+        versions = idx.rows("versions", where={"dandiset_id": dandiset_id}, order_by=["-version"])
+        versions = sorted(versions.rows(), key=lambda v: v["version"] == "draft")  # drafts last
         version = versions[0]["version"] if versions else "draft"
-        total = idx.sql(
-            "SELECT count(*) AS n FROM assets WHERE dandiset_id = $d AND version = $v",
-            {"d": dandiset_id, "v": version},
-        ).rows()[0]["n"]
-        assets = idx.sql(
-            "SELECT asset_id, path, size, version FROM assets WHERE dandiset_id = $d "
-            f"AND version = $v ORDER BY path LIMIT {PAGE} OFFSET {page * PAGE}",
-            {"d": dandiset_id, "v": version},
+        contributors = idx.rows(
+            "contributors", where={"dandiset_id": dandiset_id, "version": version}, limit=200
         ).rows()
+        mine = {"dandiset_id": dandiset_id, "version": version}
+        total = idx.count_rows("assets", where=mine)
+        assets = idx.rows(
+            "assets", where=mine, columns=["asset_id", "path", "size", "version"],
+            order_by=["path"], limit=PAGE, offset=page * PAGE,
+        ).rows()  # fmt: skip
     v0 = versions[0] if versions else {}
     facts = [
         (k.replace("_", " "), cell(v0.get(k), k))
@@ -348,10 +346,7 @@ def asset(asset_id: str) -> Any:
             h = idx.asset(asset_id)
         except DandindexError as e:
             abort(404, str(e))
-        row = idx.sql(
-            "SELECT * FROM assets WHERE asset_id = $a AND version = $v",
-            {"a": h.asset_id, "v": h.version},
-        ).rows()[0]
+        row = idx.rows("assets", where={"asset_id": h.asset_id, "version": h.version}).rows()[0]
         try:
             summary = h.summary()
         except DandindexError:
