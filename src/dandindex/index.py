@@ -105,6 +105,8 @@ class Index:
         self.close()
 
     def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
         self.con.close()
         if self._sandbox is not None:
             self._sandbox.close()

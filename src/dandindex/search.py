@@ -84,6 +84,11 @@ class Searcher:
         self._terms: list[set[str]] = []
         self._calls = itertools.count()
 
+    def close(self) -> None:
+        """Close the Parquet files it reads rows from."""
+        for reader in (self.rows, self.postings.values_file):
+            reader.file.close()
+
     def warm(self) -> None:
         """Read now what every search needs: the bitmaps of every facet value (but the
         text pieces' and dandisets'), the versions' row ranges and a first row."""
