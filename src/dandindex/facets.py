@@ -3,7 +3,8 @@
 - ``location_map``: every distinct location string (NWB locations, asset and version
   ``anatomy``) → each Allen structure it names (a row each; one row with none), with the
   acronyms above it, whether it is a placeholder, and the hemisphere it gives;
-- ``asset_types``: per asset, its NWB types with their ancestors, and its sampling rates;
+- ``asset_types``: per asset, its NWB types with their ancestors, its sampling rates, and
+  where its rows of ``nwb_objects`` are (``object_start`` from 0, ``object_count``);
 - ``asset_areas``: (asset, source, raw location, acronym, ancestors, placeholder, count):
   placeholders and unmapped strings too (no acronym), so they stay searchable as text;
 - ``asset_facets``: one row per asset with its species id, modalities, NWB types (with
@@ -14,7 +15,9 @@
 - ``facet_values``: (kind, value or number, row) for every kind of every facet of the
   registry (`dandindex.registry.FACETS`), sorted;
 - ``facet_bitmaps``: the rows of each (kind, value) as a Roaring bitmap (`dandindex.postings`):
-  what searches intersect.
+  what searches intersect;
+- ``asset_rows``: per (asset, version), where its rows are in the other tables, sorted by
+  asset id: what a page about one asset reads.
 
 Every list in them is sorted, so identical inputs give identical files.
 
@@ -37,6 +40,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dandindex.byasset import areas_by_asset, asset_rows_sql, types_by_asset
 from dandindex.errors import CrawlError
 from dandindex.postings import trigrams, write_bitmaps
 from dandindex.registry import FACETS, KINDS
@@ -53,9 +57,10 @@ FACET_TABLES = (
     "version_rows",
     "facet_values",
     "facet_bitmaps",
+    "asset_rows",
 )
 #: Bump when the search tables change; stored in facet_bitmaps' Parquet metadata.
-FACETS_VERSION = 2
+FACETS_VERSION = 3
 FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
 ROW_GROUP = 65536
@@ -83,21 +88,26 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         con.execute(f"SET temp_directory = '{_q(str(work))}'")
         for name in SCHEMAS:
             create_table_view(con, name, snapshot / f"{name}.parquet")
-        _small_tables(con)
-        for t in ("location_map", "species_map", "asset_types", "asset_areas"):
+        file_areas = _small_tables(con, snapshot, work)
+        for t in ("location_map", "species_map", "asset_types"):
             _copy(con, f"SELECT * FROM {t}", snapshot / f"{t}.parquet")
-        con.execute(f"CREATE TABLE areas AS {_AREAS}")
-        pieces = []
+        pieces, areas = [], [file_areas]
         offset = 0
         for n, (lo, hi, count) in enumerate(_slices(con)):
+            bounds = {"lo": lo, "hi": hi}
+            con.execute(f"CREATE OR REPLACE TABLE slice_anatomy AS {_ANATOMY}", bounds)
+            areas.append(work / f"asset_areas-{n:05d}.parquet")
+            _copy(con, "SELECT * FROM slice_anatomy ORDER BY ALL", areas[-1])
             piece = work / f"asset_facets-{n:05d}.parquet"
-            _copy(con, _asset_facets_sql(offset), piece, {"lo": lo, "hi": hi})
+            _copy(con, _asset_facets_sql(offset), piece, bounds)
             pieces.append(piece)
             offset += count
+        _join(areas, snapshot / "asset_areas.parquet")
         _join(pieces, snapshot / "asset_facets.parquet", FACETS_ROW_GROUP)
         source = f"read_parquet('{_q(str(snapshot / 'asset_facets.parquet'))}')"
         _copy(con, _VERSION_ROWS.format(source=source), snapshot / "version_rows.parquet")
         _add_terms(snapshot / "version_rows.parquet")
+        _copy(con, asset_rows_sql(snapshot, source), snapshot / "asset_rows.parquet", size=2048)
         pieces = []
         for facet in FACETS:
             for n, sql in enumerate(facet.derive(source)):
@@ -163,9 +173,10 @@ def _species_map(con: Any) -> None:
     con.execute("CREATE TABLE species_map AS SELECT * FROM _species_map_rows ORDER BY raw")
 
 
-def _small_tables(con: Any) -> None:
-    """location_map, asset_types and asset_areas (bounded by the number of distinct location
-    strings, NWB assets and location rows; DuckDB spills them to disk when it must)."""
+def _small_tables(con: Any, snapshot: Path, work: Path) -> Path:
+    """Tables location_map, species_map (a row per distinct string), asset_types and
+    file_areas (a row per NWB asset, streamed: `dandindex.byasset`); returns the Parquet
+    file of asset_areas' rows from the files."""
     raw = con.sql(
         """
         SELECT DISTINCT location AS raw FROM nwb_locations
@@ -203,34 +214,8 @@ def _small_tables(con: Any) -> None:
         "CREATE TABLE location_map AS SELECT * FROM _location_map_rows ORDER BY raw, acronym"
     )
     _species_map(con)
-    con.execute(
-        """
-        CREATE TABLE asset_types AS
-        SELECT asset_id,
-               list_sort(list_distinct(flatten(list(list_prepend(neurodata_type, base_types))))) AS types,
-               list_sort(list_distinct(list(rate) FILTER (rate IS NOT NULL))) AS rates
-        FROM nwb_objects GROUP BY asset_id ORDER BY asset_id
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE asset_areas AS
-        SELECT l.asset_id, l.source, m.raw, m.acronym, m.ancestors, m.dropped AS placeholder,
-               sum(l.count) AS count
-        FROM nwb_locations l JOIN location_map m ON m.raw = l.location
-        GROUP BY ALL
-        UNION ALL
-        SELECT a.asset_id, 'anatomy', m.raw, m.acronym, m.ancestors, m.dropped, 1
-        FROM (SELECT DISTINCT asset_id, unnest(anatomy) AS raw FROM assets) a
-        JOIN location_map m ON m.raw = a.raw
-        UNION ALL
-        SELECT a.asset_id, 'dandiset', m.raw, m.acronym, m.ancestors, m.dropped, 1
-        FROM (SELECT DISTINCT a.asset_id, unnest(v.anatomy) AS raw
-              FROM assets a JOIN versions v USING (dandiset_id, version)) a
-        JOIN location_map m ON m.raw = a.raw
-        ORDER BY asset_id, source, raw, acronym
-        """
-    )
+    types_by_asset(con, snapshot / "nwb_objects.parquet", work)
+    return areas_by_asset(con, snapshot / "nwb_locations.parquet", work)
 
 
 def _add_terms(path: Path) -> None:
@@ -251,16 +236,19 @@ _VERSION_ROWS = """
     GROUP BY f.dandiset_id, f.version ORDER BY first_row
 """
 
-#: locations the file itself records (not the asset's or its dandiset's `anatomy`)
-_FILE = "source NOT IN ('anatomy', 'dandiset')"
-_AREAS = f"""
-    SELECT asset_id,
-           list_sort(list_distinct(list(acronym) FILTER (acronym IS NOT NULL))) AS areas,
-           list_sort(list_distinct(flatten(list(ancestors)))) AS area_tree,
-           list_sort(list_distinct(list(lower(raw)))) AS raw_areas,
-           list_sort(list_distinct(flatten(list(ancestors) FILTER ({_FILE})))) AS file_area_tree,
-           list_sort(list_distinct(list(lower(raw)) FILTER ({_FILE}))) AS file_raw_areas
-    FROM asset_areas GROUP BY asset_id
+#: asset_areas' rows from the ``anatomy`` of the slice's assets and of their versions
+_ANATOMY = """
+    SELECT a.asset_id, 'anatomy' AS source, m.raw, m.acronym, m.ancestors,
+           m.dropped AS placeholder, 1::BIGINT AS count
+    FROM (SELECT DISTINCT asset_id, unnest(anatomy) AS raw FROM assets
+          WHERE dandiset_id BETWEEN $lo AND $hi) a
+    JOIN location_map m ON m.raw = a.raw
+    UNION ALL
+    SELECT a.asset_id, 'dandiset', m.raw, m.acronym, m.ancestors, m.dropped, 1::BIGINT
+    FROM (SELECT DISTINCT a.asset_id, unnest(v.anatomy) AS raw
+          FROM assets a JOIN versions v USING (dandiset_id, version)
+          WHERE a.dandiset_id BETWEEN $lo AND $hi) a
+    JOIN location_map m ON m.raw = a.raw
 """
 
 
@@ -277,7 +265,24 @@ def _asset_facets_sql(offset: int) -> str:
         ),
         ids AS (SELECT DISTINCT asset_id FROM a),
         t AS (SELECT * FROM asset_types WHERE asset_id IN (SELECT asset_id FROM ids)),
-        ar AS (SELECT * FROM areas WHERE asset_id IN (SELECT asset_id FROM ids)),
+        fa AS (SELECT * FROM file_areas WHERE asset_id IN (SELECT asset_id FROM ids)),
+        an AS (
+            SELECT asset_id,
+                   list(acronym) FILTER (acronym IS NOT NULL) AS areas,
+                   flatten(list(ancestors)) AS area_tree, list(lower(raw)) AS raw_areas
+            FROM slice_anatomy GROUP BY asset_id
+        ),
+        ar AS (
+            SELECT asset_id,
+                   list_sort(list_distinct(coalesce(fa.areas, []) || coalesce(an.areas, [])))
+                       AS areas,
+                   list_sort(list_distinct(coalesce(fa.area_tree, []) || coalesce(an.area_tree, [])))
+                       AS area_tree,
+                   list_sort(list_distinct(coalesce(fa.raw_areas, []) || coalesce(an.raw_areas, [])))
+                       AS raw_areas,
+                   fa.area_tree AS file_area_tree, fa.raw_areas AS file_raw_areas
+            FROM fa FULL JOIN an USING (asset_id)
+        ),
         n AS (
             SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url,
                    species AS nwb_species
@@ -325,10 +330,16 @@ def _slices(con: Any) -> list[tuple[str, str, int]]:
     return out or [("", "", 0)]
 
 
-def _copy(con: Any, sql: str, target: Path, params: dict[str, Any] | None = None) -> None:
+def _copy(
+    con: Any,
+    sql: str,
+    target: Path,
+    params: dict[str, Any] | None = None,
+    size: int = ROW_GROUP,
+) -> None:
     con.execute(
         f"COPY ({sql}) TO '{_q(str(target))}' "
-        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})",
+        f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {size})",
         params or None,
     )
 

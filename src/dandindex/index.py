@@ -129,6 +129,8 @@ class Index:
         statement can write a file, read another one, reach the network, load an extension
         or change a setting. A statement other than SELECT/EXPLAIN is refused before it runs.
         """
+        from dandindex.sandbox import checked_params
+
         if not isinstance(query, str):
             raise QueryError(f"SQL must be text, not {type(query).__name__}.")
         if "\x00" in query:
@@ -151,7 +153,7 @@ class Index:
             page = f" LIMIT {int(limit)}" if limit is not None else ""
             query = f"SELECT * FROM (\n{body}\n) AS q{page} OFFSET {int(offset)}"
         try:
-            rel = con.sql(query, params=_params(params))
+            rel = con.sql(query, params=checked_params(params))
             table = rel.to_arrow_table() if rel is not None else pa.table({})
         except duckdb.PermissionException as e:
             raise QueryError(f"Refused: {e}. {_ONLY_TABLES}") from None
@@ -417,15 +419,17 @@ class Index:
 
         r = parse_asset_ref(ref)
         if r.asset_id is not None:
+            if (row := self.searcher().assets.handle_row(r.asset_id, r.version)) is not None:
+                return AssetHandle.from_row(row, self)
             where, params = "a.asset_id = $a", {"a": r.asset_id}
         else:
             ds = r.dandiset_id or ""
             ds = ds.zfill(6) if ds.isdigit() else ds
             params = {"ds": ds, "p": r.path or ""}
             where = "a.dandiset_id = $ds AND a.path = $p"
-            if r.version:
-                where += " AND a.version = $v"
-                params["v"] = r.version
+        if r.version:
+            where += " AND a.version = $v"
+            params["v"] = r.version
         rows = self._query(
             f"""
             SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url,
@@ -458,33 +462,27 @@ class Index:
         near = closest(ref.path or "", sorted({r["path"] for r in rows}), n=3)
         return f" Did you mean {' or '.join(f'{ds}/{p}' for p in near)}?" if near else ""
 
+    def asset_row(self, asset_id: str, version: str) -> dict[str, Any]:
+        """The asset's row of the ``assets`` table (every column)."""
+        row = self.searcher().assets.row("assets", asset_id, version)
+        if row is None:
+            raise DandindexError(f"No asset {asset_id} at version {version} in this index.")
+        return row
+
     def nwb_summary(self, asset_id: str) -> dict[str, Any]:
         """The indexed NWB summary of an asset: its file row, objects and locations."""
-        a = {"a": asset_id}
-        file = self._query("SELECT * FROM nwb_files WHERE asset_id = $a", a).rows()
-        if not file:
+        s = self.searcher().assets.summary(asset_id)
+        if s is None:  # its rows are not runs (an index written by hand): look them up
+            a = {"a": asset_id}
+            s = {
+                t: self._query(f"SELECT * FROM nwb_{t} WHERE asset_id = $a", a).rows()
+                for t in ("files", "objects", "locations")
+            }
+            s["objects"].sort(key=lambda o: o["path"])
+        if not s["files"]:
             raise DandindexError(f"No NWB summary for asset {asset_id}; crawl with --nwb.")
-        objects = self._query(
-            "SELECT * FROM nwb_objects WHERE asset_id = $a ORDER BY path", a
-        ).rows()
-        locations = self._query("SELECT * FROM nwb_locations WHERE asset_id = $a", a).rows()
-        return {"file": file[0], "objects": objects, "locations": locations}
+        return {"file": s["files"][0], "objects": s["objects"], "locations": s["locations"]}
 
 
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
-
-
-def _params(params: dict[str, Any] | Sequence[Any] | None) -> Any:
-    """Bound parameters as DuckDB takes them; values must be text, numbers or booleans."""
-    if not params:
-        return None
-    values = params.values() if isinstance(params, dict) else params
-    for v in values:
-        if v is not None and not isinstance(v, (str, int, float, bool)):
-            raise QueryError(f"A parameter must be text or a number, not {type(v).__name__}.")
-        if isinstance(v, str) and "\x00" in v:
-            raise QueryError("A parameter contains a NUL character; remove it.")
-        if isinstance(v, int) and not -(2**63) <= v < 2**63:
-            raise QueryError(f"The parameter {v} is too large for a 64-bit integer.")
-    return params

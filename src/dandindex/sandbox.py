@@ -13,12 +13,14 @@ import io
 import os
 import posixpath
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.implementations.local import LocalFileSystem
+
+from dandindex.errors import QueryError
 
 PROTOCOL = "dxidx"
 
@@ -172,3 +174,18 @@ def sandboxed_connection(
     prepare(con)
     con.execute("SET lock_configuration = true")
     return con
+
+
+def checked_params(params: dict[str, Any] | Sequence[Any] | None) -> Any:
+    """Bound parameters as DuckDB takes them; values must be text, numbers or booleans."""
+    if not params:
+        return None
+    values = params.values() if isinstance(params, dict) else params
+    for v in values:
+        if v is not None and not isinstance(v, (str, int, float, bool)):
+            raise QueryError(f"A parameter must be text or a number, not {type(v).__name__}.")
+        if isinstance(v, str) and "\x00" in v:
+            raise QueryError("A parameter contains a NUL character; remove it.")
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            raise QueryError(f"The parameter {v} is too large for a 64-bit integer.")
+    return params

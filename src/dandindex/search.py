@@ -30,6 +30,7 @@ from dandindex.facets import held_species
 from dandindex.postings import Postings, intersect
 from dandindex.query import SearchQuery
 from dandindex.registry import SearchVocab
+from dandindex.rowread import KeyReader, RowReader
 
 #: asset-level result columns (what `dandindex search` prints), then what handles need
 ASSET_COLUMNS = (
@@ -73,6 +74,7 @@ class Searcher:
         self.con = con
         self.rows = RowReader(open_table("asset_facets"))
         self.postings = Postings(con, RowReader(open_table("facet_values")))
+        self.assets = AssetLookup(open_table)
         self.vocab = vocab or SearchVocab(
             known_types=lambda: frozenset(self.postings.counts("type")),
             raw_areas=lambda: sorted(self.postings.counts("raw_area")),
@@ -88,6 +90,7 @@ class Searcher:
         """Close the Parquet files it reads rows from."""
         for reader in (self.rows, self.postings.values_file):
             reader.file.close()
+        self.assets.close()
 
     def warm(self) -> None:
         """Read now what every search needs: the bitmaps of every facet value (but the
@@ -245,49 +248,75 @@ class Searcher:
             self.con.unregister(name)
 
 
-class RowReader:
-    """Rows of a Parquet file by row number (``row``: its position from 1), reading only the
-    row groups that hold them and only the columns asked for."""
+class AssetLookup:
+    """One asset's rows in the snapshot's tables, found through ``asset_rows`` (sorted by
+    asset id) and read by position: a few row groups, not a scan of ``nwb_objects``."""
 
-    def __init__(self, file: Any) -> None:
-        self.file = file
-        meta = file.metadata
-        sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-        self.ends = np.cumsum(sizes, dtype=np.int64)  # rows before the end of each group
-        self.schema = file.schema_arrow
+    def __init__(self, open_table: Callable[[str], Any]) -> None:
+        self._open = open_table
+        self._keys: KeyReader | None = None
+        self._readers: dict[str, RowReader] = {}
 
-    def read(self, rows: BitMap, columns: list[str]) -> pa.Table:
-        """The rows numbered `rows` (in order), `columns` of them."""
-        if not rows:
-            return self.schema.empty_table().select(columns)
-        pos = np.frombuffer(rows.to_array(), dtype=np.uint32).astype(np.int64) - 1
-        groups = np.unique(np.searchsorted(self.ends, pos, side="right"))
-        table = self.file.read_row_groups(groups.tolist(), columns=columns, use_threads=False)
-        starts = np.r_[0, self.ends][groups]
-        sizes = self.ends[groups] - starts
-        base = np.r_[0, np.cumsum(sizes)[:-1]]  # where each group starts in `table`
-        g = np.searchsorted(self.ends[groups], pos, side="right")
-        return table.take(pa.array(base[g] + pos - starts[g]))
+    def keys(self, asset_id: str) -> list[dict[str, Any]]:
+        """Where the asset's rows are, a dict per version that holds it."""
+        if self._keys is None:
+            self._keys = KeyReader(self._open("asset_rows"), "asset_id")
+        return self._keys.find(asset_id).to_pylist()
 
-    def read_span(self, start: int, stop: int, columns: list[str]) -> pa.Table:
-        """`columns` of the rows at positions `start` to `stop` (from 0, stop excluded)."""
-        if stop <= start:
-            return self.schema.empty_table().select(columns)
-        g0, g1 = np.searchsorted(self.ends, [start, stop - 1], side="right")
-        table = self.file.read_row_groups(
-            list(range(int(g0), int(g1) + 1)), columns=columns, use_threads=False
-        )
-        base = int(np.r_[0, self.ends][g0])
-        return table.slice(start - base, stop - start)
+    def located(self, asset_id: str, version: str | None = None) -> dict[str, Any] | None:
+        """Where the asset's rows are: of its versions `version`, else the most recent
+        published one, else the draft; None if the index does not hold it."""
+        held = [k for k in self.keys(asset_id) if version in (None, k["version"])]
+        held.sort(key=lambda k: (k["version"] != "draft", k["version"]))
+        return held[-1] if held else None
 
-    def scan(self, column: str, keep: Callable[[pa.Array], pa.Array]) -> np.ndarray:
-        """Row numbers of the rows whose `column` passes `keep`, reading that column only."""
-        out = []
-        for i in range(len(self.ends)):
-            col = self.file.read_row_group(i, columns=[column, "row"])
-            mask = keep(col.column(0))
-            out.append(col.column(1).filter(mask).to_numpy())
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    def span(self, table: str, start: int | None, count: int) -> list[dict[str, Any]] | None:
+        """`count` rows of `table` from position `start` (None: they are not one run)."""
+        if not count:
+            return []
+        if start is None:
+            return None
+        reader = self._readers.get(table)
+        if reader is None:
+            reader = self._readers[table] = RowReader(self._open(table))
+        return reader.read_span(start, start + count, reader.schema.names).to_pylist()
+
+    def row(self, table: str, asset_id: str, version: str | None) -> dict[str, Any] | None:
+        """The asset's row of ``assets`` or ``nwb_files`` (None if it has none)."""
+        at = self.located(asset_id, version) or {}
+        start = at.get("asset_row" if table == "assets" else "file_row")
+        rows = self.span(table, start, 1) if start is not None else None
+        return rows[0] if rows else None
+
+    def handle_row(self, asset_id: str, version: str | None) -> dict[str, Any] | None:
+        """What an asset handle is made from: its assets row and its nwb_files row."""
+        row = self.row("assets", asset_id, version)
+        if row is None:
+            return None
+        file = self.row("nwb_files", asset_id, row["version"]) or {}
+        return {
+            **row,
+            "metadata_ranges": file.get("metadata_ranges"),
+            "read_url": file.get("read_url"),
+        }
+
+    def summary(self, asset_id: str) -> dict[str, list[dict[str, Any]]] | None:
+        """The asset's nwb_files, nwb_objects (by path) and nwb_locations rows; None when
+        they are not runs of their files."""
+        at = self.located(asset_id) or {}
+        start = at.get("file_row")
+        files = self.span("nwb_files", start, 0 if start is None else 1)
+        objects = self.span("nwb_objects", at.get("object_start"), at.get("object_count", 0))
+        spots = self.span("nwb_locations", at.get("location_start"), at.get("location_count", 0))
+        if files is None or objects is None or spots is None:
+            return None
+        objects.sort(key=lambda o: o["path"])
+        return {"files": files, "objects": objects, "locations": spots}
+
+    def close(self) -> None:
+        for r in [self._keys, *self._readers.values()]:
+            if r is not None:
+                r.file.close()
 
 
 def explain(idx: Any, query: SearchQuery) -> list[str]:

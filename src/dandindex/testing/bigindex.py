@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dandindex.store import BATCH_ROWS  # the crawl writes row groups of this size
+
 TAXA = ["10090", "9606", "10116", "9544", "7227", "6239", "7955"]
 SPECIES = [
     "Mus musculus - House mouse",
@@ -134,7 +136,8 @@ def write_index(
                         "metadata_json": ["{}"] * n,
                     },
                     schema=SCHEMAS["assets"],
-                )
+                ),
+                row_group_size=BATCH_ROWS,
             )
     obj_asset = np.sort(rng.integers(0, n_assets, n_objects))
     obj_type = rng.integers(0, len(TYPES), n_objects)
@@ -171,7 +174,8 @@ def write_index(
                         "description": [None] * n,
                     },
                     schema=SCHEMAS["nwb_objects"],
-                )
+                ),
+                row_group_size=BATCH_ROWS,
             )
     loc_asset = np.sort(rng.integers(0, n_assets, n_locations))
     loc_area = rng.integers(0, len(AREAS), n_locations)
@@ -188,6 +192,7 @@ def write_index(
         ),
         snap / "nwb_locations.parquet",
         compression="zstd",
+        row_group_size=BATCH_ROWS,
     )
     units = rng.integers(0, 500, n_assets)
     cols = {f.name: pa.nulls(n_assets, f.type) for f in SCHEMAS["nwb_files"]}
@@ -205,7 +210,10 @@ def write_index(
         }
     )
     pq.write_table(
-        pa.table(cols, schema=SCHEMAS["nwb_files"]), snap / "nwb_files.parquet", compression="zstd"
+        pa.table(cols, schema=SCHEMAS["nwb_files"]),
+        snap / "nwb_files.parquet",
+        compression="zstd",
+        row_group_size=BATCH_ROWS,
     )
     dsets = pa.table(
         {

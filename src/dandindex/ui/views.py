@@ -346,7 +346,7 @@ def asset(asset_id: str) -> Any:
             h = idx.asset(asset_id)
         except DandindexError as e:
             abort(404, str(e))
-        row = idx.rows("assets", where={"asset_id": h.asset_id, "version": h.version}).rows()[0]
+        row = idx.asset_row(h.asset_id, h.version)
         try:
             summary = h.summary()
         except DandindexError:
