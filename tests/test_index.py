@@ -193,7 +193,20 @@ def test_user_queries_folder(tmp_path, monkeypatch, idx):
 # ----------------------------------------------------------------------------- search
 
 
+def summary_taxa(meta):
+    """The taxon URIs a version's assetsSummary lists, from the raw JSON."""
+    out = set()
+    for sp in (meta.get("assetsSummary") or {}).get("species") or []:
+        digits = "".join(
+            ch for ch in str(sp.get("identifier", "")).rsplit("_", 1)[-1] if ch.isdigit()
+        )
+        if digits:
+            out.add(f"http://purl.obolibrary.org/obo/NCBITaxon_{int(digits)}")
+    return out
+
+
 def test_species_synonyms_match_on_taxon(idx, generated):
+    """Mice by every name; an asset with no species of its own has its dandiset's."""
     folder = read_folder(generated.root)
     want = {
         (a["asset_id"], k)
@@ -201,6 +214,7 @@ def test_species_synonyms_match_on_taxon(idx, generated):
         if not is_embargoed(d["draft"])
         for a in d["assets"]
         if taxon(a["metadata"]) == MOUSE
+        or (taxon(a["metadata"]) is None and MOUSE in summary_taxa(d["draft"]))
     }
     results = []
     for term in ["mouse", "Mus musculus", "10090", "NCBITaxon_10090", MOUSE, "house mouse"]:
@@ -208,6 +222,10 @@ def test_species_synonyms_match_on_taxon(idx, generated):
         results.append({(r["asset_id"], r["dandiset_id"]) for r in rows if r["version"] == "draft"})
     assert all(r == results[0] for r in results)
     assert results[0] == want and want
+    inherited = {
+        a["asset_id"] for d in folder.values() for a in d["assets"] if taxon(a["metadata"]) is None
+    }
+    assert {a for a, _ in want} & inherited, "the fixture should have an asset that inherits"
 
 
 def test_modalities_respect_the_type_hierarchy(idx, generated):

@@ -20,7 +20,7 @@ from dandindex.testing.bigindex import write_index
 #: $lo/$hi: the bounds); a new facet kind needs its line here
 PLAIN = {
     "modality": "list_has_any(f.modalities, $v)",
-    "species": "list_contains($v, f.species_id)",
+    "species": "list_has_any(f.species_ids, $v)",
     "area": "list_has_any(f.area_tree, $v)",
     "raw_area": "list_has_any(f.raw_areas, $v)",
     "file_area": "list_has_any(f.file_area_tree, $v)",

@@ -12,6 +12,7 @@ import pytest
 from dandindex.errors import DandindexError
 from dandindex.vocab import areas as A
 from dandindex.vocab.species import HeldSpecies, resolve_species
+from dandindex.vocab.taxon import normalize_taxon
 
 NONE: set[str] = set()
 PARSER_TABLE: dict[str, list[tuple[str, set[str], str | None]]] = {
@@ -223,6 +224,139 @@ def test_species_resolve_from_dandi_and_from_the_data(term, taxon):
     assert resolve_species(term, HELD) == f"http://purl.obolibrary.org/obo/NCBITaxon_{taxon}"
 
 
+def corpus_species() -> list[HeldSpecies]:
+    """Every species (name, taxon) the real corpus's metadata names, dandisets' and assets'."""
+    import json
+
+    from conftest import need_corpus
+
+    out: dict[tuple[str, str], int] = {}
+
+    def walk(x: object) -> None:
+        if isinstance(x, dict):
+            ident = str(x.get("identifier") or "")
+            named = x.get("schemaKey") == "SpeciesType" or "NCBITaxon" in ident
+            if named and x.get("name") and ident:
+                key = (str(x["name"]), normalize_taxon(ident) or ident)
+                out[key] = out.get(key, 0) + 1
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    for f in sorted(need_corpus().rglob("*.json*")):
+        text = f.read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines() if f.suffix == ".jsonl" else [text]:
+            try:
+                walk(json.loads(line))
+            except ValueError:
+                continue
+    return [HeldSpecies(uri, name, n) for (name, uri), n in sorted(out.items())]
+
+
+def forms(name: str) -> list[str]:
+    """A stored species name as people type it: whole, Latin, each common name, any case,
+    singular and plural."""
+    from dandindex.vocab.species import plural
+
+    parts = [p.strip() for p in name.split(" - ")]
+    out = [name, name.upper(), name.lower()]
+    for p in parts:
+        out += [p, p.lower(), p.title()]
+        words = p.split()
+        if p is not parts[0] and words:
+            out.append(" ".join(words[:-1] + [plural(words[-1].lower())]))
+    return list(dict.fromkeys(o for o in out if o))
+
+
+def test_every_species_of_the_corpus_and_dandi_table_resolves_in_every_form():
+    """Every species string of ../shared's metadata and of dandi-cli's table, in every form,
+    names its taxon; so do its id, CURIE and URI, and the head noun of its common name."""
+    from dandindex.vocab.species import genus, heads, known_species, resolve_species_all, vocabulary
+
+    held = corpus_species()
+    assert len({h.uri for h in held}) >= 10, "the corpus should name many species"
+    table = [HeldSpecies(s.uri, s.name, 0) for s in known_species()]
+    checked = 0
+    for h in [*held, *table]:
+        assert h.name is not None
+        tid = h.uri.rsplit("_", 1)[-1]
+        for term in [*forms(h.name), tid, f"NCBITaxon:{tid}", h.uri]:
+            assert h.uri in resolve_species_all(term, held), (term, h)
+            checked += 1
+    for sp in vocabulary(held):
+        for head in heads(sp):  # a head noun names at least this species (maybe more)
+            found = resolve_species_all(head, held)
+            assert sp.uri in found or any(
+                genus(o) == genus(sp) or head in o.names for o in vocabulary(held) if o.uri in found
+            ), (head, sp.name, found)
+            checked += 1
+    assert checked > 300
+
+
+@pytest.mark.parametrize(
+    ("word", "want"),
+    [
+        ("macaque", {"9544", "9545"}),  # every Macaca held: Rhesus *monkey* too
+        ("macaques", {"9544", "9545"}),
+        ("monkey", {"9544", "9545"}),
+        ("marmoset", {"9483"}),
+        ("worm", {"6239"}),  # Caenorhabditis elegans - Roundworm
+        ("crayfish", {"6728"}),  # Procambarus clarkii - Red swamp crayfish
+        ("rabbit", {"9986"}),  # stored as "Oryctolagus cuniculus - Rabbits"
+        ("Macaca", {"9544", "9545"}),
+        ("fly", {"7227", "28584"}),  # fruit fly, and the other Drosophila held
+    ],
+)
+def test_species_as_people_say_them(word, want):
+    from dandindex.vocab.species import resolve_species_all
+
+    held = [
+        *corpus_species(),
+        HeldSpecies(
+            "http://purl.obolibrary.org/obo/NCBITaxon_9986", "Oryctolagus cuniculus - Rabbits", 4
+        ),
+    ]
+    got = {u.rsplit("_", 1)[-1] for u in resolve_species_all(word, held)}
+    assert got == want
+
+
+def test_species_strings_of_the_real_nwb_files_resolve():
+    """subject.species as the writers of ../shared/nwb stored it ("Homo Sapiens.",
+    "transgenic mouse"): each names the taxon its Latin name or common noun does."""
+    import json
+
+    from dandindex.vocab.species import resolve_species_all
+
+    from conftest import need_shared_nwb
+
+    manifest = json.loads((need_shared_nwb() / "manifest.json").read_text())
+    stored = {
+        str(f["subject"]["species"])
+        for f in manifest
+        if isinstance(f.get("subject"), dict) and f["subject"].get("species")
+    }
+    assert len(stored) >= 3
+    assert "None" in stored  # a writer stored the placeholder: it names no species
+    with pytest.raises(DandindexError):
+        resolve_species_all("None")
+    for text in stored - {"None"}:
+        key = text.lower().strip(" .").split()[-1]
+        want = {"musculus": "10090", "mouse": "10090", "sapiens": "9606", "norvegicus": "10116"}
+        found = {u.rsplit("_", 1)[-1] for u in resolve_species_all(text)}
+        assert found == {want[key]}, text
+
+
+def test_a_word_naming_several_species_says_which():
+    from dandindex.vocab.species import species_note
+
+    held = corpus_species()
+    note = species_note("macaque", held)
+    assert note and "Macaca mulatta - Rhesus monkey" in note and "Macaca nemestrina" in note
+    assert species_note("mouse", held) is None
+
+
 def test_species_outside_dandi_table_need_the_data():
     with pytest.raises(DandindexError):
         resolve_species("zebra finch")  # dandi-cli's table alone does not know it
@@ -329,7 +463,7 @@ def test_unknown_species_name_the_closest_ones_the_index_holds(located_index):
 
     with Index(located_index[0]) as idx, pytest.raises(DandindexError) as e:
         idx.search(species="zebra fnch")
-    assert "Taeniopygia guttata - Zebra finch (1 assets)" in str(e.value)
+    assert "Taeniopygia guttata - Zebra finch (1 asset)" in str(e.value)
 
 
 def test_coverage_and_unmapped_strings_are_visible(located_index):
@@ -375,4 +509,6 @@ def test_species_group_by_taxon_at_dandiset_level_and_in_queries(index_dir):
     assert len(stored) >= 2, "the fixture should hold both name styles"
     mouse_names = {r["species"] for r in rows if "mouse" in r["species"].lower()}
     assert mouse_names == {"Mus musculus - House mouse"}
-    assert all(r["species"] == ["Mus musculus - House mouse"] for r in ds)
+    # one name per taxon (an asset without species of its own inherits its dandiset's)
+    assert ds and all("Mus musculus - House mouse" in r["species"] for r in ds)
+    assert not any("House mouse" in r["species"] for r in ds)

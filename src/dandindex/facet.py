@@ -147,6 +147,10 @@ class Facet:
         """Why `value` can match nothing whatever the index holds, if it cannot."""
         return None
 
+    def notes(self, value: Any, vocab: SearchVocab) -> list[str]:
+        """Sentences a search prints about how it read `value` (a word naming several)."""
+        return []
+
 
 @dataclass(frozen=True, eq=False)
 class TermsFacet(Facet):
@@ -160,7 +164,11 @@ class TermsFacet(Facet):
     nwb: bool = False
     aliases: tuple[str, ...] = ()
     complete: bool = True
-    resolve: Callable[[str, SearchVocab], str] = field(default=lambda term, vocab: term)
+    #: a term → the value(s) it names (a word may name several: "macaque")
+    resolve: Callable[[str, SearchVocab], str | tuple[str, ...]] = field(
+        default=lambda term, vocab: term
+    )
+    note: Callable[[str, SearchVocab], str | None] | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -218,7 +226,15 @@ class TermsFacet(Facet):
         return [f"--{self.flag_name} {v}" for v in value]
 
     def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
-        return [Lookup(self.name, tuple(dict.fromkeys(self.resolve(v, vocab) for v in value)))]
+        out: list[str] = []
+        for v in value:
+            r = self.resolve(v, vocab)
+            out += [r] if isinstance(r, str) else list(r)
+        return [Lookup(self.name, tuple(dict.fromkeys(out)))]
+
+    def notes(self, value: tuple[str, ...], vocab: SearchVocab) -> list[str]:
+        found = [self.note(v, vocab) for v in value] if self.note else []
+        return [n for n in found if n]
 
     def derive(self, source: str) -> list[str]:
         where = f"WHERE {self.where}" if self.where else ""

@@ -7,7 +7,8 @@
   where its rows of ``nwb_objects`` are (``object_start`` from 0, ``object_count``);
 - ``asset_areas``: (asset, source, raw location, acronym, ancestors, placeholder, count):
   placeholders and unmapped strings too (no acronym), so they stay searchable as text;
-- ``asset_facets``: one row per asset with its species id, modalities, NWB types (with
+- ``asset_facets``: one row per asset with its species id (and ``species_ids``: its own, or
+  else its dandiset's, ``species_inherited``), modalities, NWB types (with
   ancestors), area acronyms (with ancestors), raw areas, counts, rates and its lower-cased
   path (``text``), numbered (``row``) in (dandiset, version, path) order;
 - ``version_rows``: per (dandiset, version), its first and last ``row`` and its searchable
@@ -288,11 +289,22 @@ def _asset_facets_sql(offset: int) -> str:
                    species AS nwb_species
             FROM nwb_files
             WHERE asset_id IN (SELECT asset_id FROM ids)
+        ),
+        v AS (
+            SELECT dandiset_id, version, species AS v_species, species_id AS v_species_id
+            FROM versions WHERE dandiset_id BETWEEN $lo AND $hi
         )
         SELECT {int(offset)} + row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
                a.asset_id, a.dandiset_id, a.version, a.path, a.size,
-               coalesce(a.species, n.nwb_species) AS species,
+               coalesce(a.species, n.nwb_species,
+                        nullif(array_to_string(v.v_species, ', '), '') || ' (the dandiset''s)')
+                   AS species,
                coalesce(a.species_id, sm.species_id) AS species_id,
+               CASE WHEN coalesce(a.species_id, sm.species_id) IS NOT NULL
+                    THEN [coalesce(a.species_id, sm.species_id)]
+                    ELSE list_sort(list_distinct(coalesce(v.v_species_id, []))) END AS species_ids,
+               coalesce(a.species_id, sm.species_id) IS NULL AND len(coalesce(v.v_species_id, [])) > 0
+                   AS species_inherited,
                a.api_url, a.encoding_format, a.sha256, a.s3_url, a.blob_id,
                list_sort({modalities_expr()}) AS modalities,
                coalesce(t.types, []) AS types,
@@ -309,6 +321,7 @@ def _asset_facets_sql(offset: int) -> str:
         LEFT JOIN ar USING (asset_id)
         LEFT JOIN n USING (asset_id)
         LEFT JOIN species_map sm ON a.species_id IS NULL AND sm.raw = n.nwb_species
+        LEFT JOIN v USING (dandiset_id, version)
         ORDER BY row
     """
 

@@ -346,8 +346,10 @@ class Index:
             result = AssetSet(
                 table, truncated=truncated, total=answer.total, source=self, hidden=HANDLE_COLUMNS
             )
+        vocab = self.vocab()
+        result.notes = [n for f, v in query.items() for n in f.notes(v, vocab)]
         if table.num_rows == 0:
-            result.notes = self.explain(query)
+            result.notes += self.explain(query)
         return result
 
     def count(self, query: SearchQuery) -> int:

@@ -33,7 +33,7 @@ from dandindex.facet import (
 )
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import resolve_modality
-from dandindex.vocab.species import resolve_species
+from dandindex.vocab.species import resolve_species_all, species_note
 
 __all__ = ["BY_NAME", "FACETS", "KINDS", "NUMERIC_KINDS", "Facet", "Field", "Lookup", "Option",
            "Range", "SearchVocab", "keyword_map", "number", "parse_size", "text"]  # fmt: skip
@@ -83,8 +83,8 @@ class AreaFacet(TermsFacet):
         ]
 
 
-def _species(term: str, vocab: SearchVocab) -> str:
-    return resolve_species(term, vocab.species())
+def _species(term: str, vocab: SearchVocab) -> tuple[str, ...]:
+    return resolve_species_all(term, vocab.species())
 
 
 def _type(term: str, vocab: SearchVocab) -> str:
@@ -120,9 +120,9 @@ FACETS: tuple[Facet, ...] = (
         "species",
         "Species",
         '"mouse", "Mus musculus", 10090, NCBITaxon_10090 (repeat = OR)',
-        "species_id",
-        where="species_id IS NOT NULL",
+        "unnest(species_ids)",  # the asset's own, else its dandiset's
         resolve=_species,
+        note=lambda term, vocab: species_note(term, vocab.species()),
     ),
     AreaFacet(
         "area",

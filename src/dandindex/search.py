@@ -41,6 +41,7 @@ ASSET_COLUMNS = (
     "size",
     "species",
     "species_id",
+    "species_inherited",
     "modalities",
     "areas",
     "raw_areas",
@@ -222,24 +223,34 @@ class Searcher:
             rows = rows[np.searchsorted(rows, lo) : np.searchsorted(rows, hi, side="right")]
         else:
             rows = rows[:0]
-        cols = ["dandiset_id", "asset_id", "size", "species", "species_id", "modalities", "areas"]
+        cols = ["dandiset_id", "asset_id", "size", "species", "species_ids", "modalities", "areas"]
         assets = self.rows.read(BitMap(rows), cols)
         name = f"_hits_{next(self._calls)}"
         self.con.register(name, assets)
         try:
             table: pa.Table = self.con.sql(
                 f"""
+                WITH sp AS (  -- a name per species of each asset (its own or inherited)
+                    SELECT f.dandiset_id,
+                           list_sort(list_distinct(list(coalesce(sn.name, sr.name, f.species))
+                               FILTER (f.species IS NOT NULL OR f.sid IS NOT NULL))) AS species
+                    FROM (SELECT dandiset_id, species,
+                                 unnest(CASE WHEN len(species_ids) > 0 THEN species_ids
+                                        ELSE [NULL] END) AS sid
+                          FROM {name}) f
+                    LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
+                        ON sn.species_id = f.sid
+                    LEFT JOIN species_map sr ON f.sid IS NULL AND sr.raw = f.species
+                    GROUP BY f.dandiset_id
+                )
                 SELECT f.dandiset_id, any_value(d.name) AS name,
                        count(DISTINCT f.asset_id) AS assets, CAST(sum(f.size) AS BIGINT) AS size,
-                       list_sort(list_distinct(list(coalesce(sn.name, sr.name, f.species))
-                           FILTER (f.species IS NOT NULL))) AS species,
+                       any_value(sp.species) AS species,
                        list_sort(list_distinct(flatten(list(f.modalities)))) AS modalities,
                        list_sort(list_distinct(flatten(list(f.areas)))) AS areas,
                        any_value(d.latest_version) AS latest_version
                 FROM {name} f LEFT JOIN dandisets d USING (dandiset_id)
-                LEFT JOIN (SELECT DISTINCT species_id, name FROM species_map) sn
-                    ON sn.species_id = f.species_id
-                LEFT JOIN species_map sr ON f.species_id IS NULL AND sr.raw = f.species
+                LEFT JOIN sp USING (dandiset_id)
                 GROUP BY f.dandiset_id ORDER BY f.dandiset_id
                 """
             ).to_arrow_table()

@@ -71,12 +71,28 @@ def names_of(name: str) -> set[str]:
         for c in common.split(","):
             c = c.strip()
             if c:
-                out.add(c)
-                out.add(plural(c))
                 words = c.split()
-                if len(words) > 1:
-                    out.add(" ".join(words[:-1] + [plural(words[-1])]))
+                for last in {plural(words[-1]), singular(words[-1])}:  # "Rabbits" is a rabbit
+                    out.add(" ".join(words[:-1] + [last]))
+                out.add(c)
     return out
+
+
+def heads(sp: Species) -> set[str]:
+    """The head nouns of a species' common names, singular: "macaque" of "Pig-tailed
+    macaque", "monkey" of "Rhesus monkey", "rat" of "Norway rat"."""
+    latin = sp.name.split(" - ")[0].strip().lower()
+    out = set()
+    for n in sp.names:
+        words = n.replace("-", " ").split()
+        if n != latin and words and not n.startswith(latin):
+            out.add(singular(words[-1]))
+    return out
+
+
+def genus(sp: Species) -> str | None:
+    words = sp.name.split(" - ")[0].split()
+    return words[0].lower() if len(words) >= 2 and words[0][:1].isupper() else None
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,26 +148,66 @@ def canonical_name(uri: str, held: Iterable[HeldSpecies] = ()) -> str:
 
 def resolve_species(term: str, held: Sequence[HeldSpecies] = ()) -> str:
     """One user term ("mouse", "mice", "Mus musculus", "10090", "NCBITaxon_10090", a URI, a
-    name only the index's data uses) → its taxon URI."""
+    name only the index's data uses) → its taxon URI (the first, if it names several)."""
+    return resolve_species_all(term, held)[0]
+
+
+def resolve_species_all(term: str, held: Sequence[HeldSpecies] = ()) -> tuple[str, ...]:
+    """Every taxon URI a user term names. A name (Latin, common, singular or plural, any
+    case), a taxon id, CURIE or URI names the species that carry it; a word no species is
+    called, the species whose common name it is the head noun of ("macaque", "monkey",
+    "marmoset", "crayfish") or, as a compound, ends ("worm": roundworm), and a genus ("Macaca")
+    its species; those two widen to the whole genus of what they found ("macaque": every
+    Macaca), kept to the species the index holds when it holds any of them."""
     text = term.strip()
     if re.fullmatch(r"\d+", text) or re.search(r"NCBITaxon[_:]\d+|taxonomy[:/]\d+", text, re.I):
         uri = normalize_taxon(text)
         if uri:
-            return uri
+            return (uri,)
     vocab = vocabulary(held)
-    low = re.sub(r"\s+", " ", text.lower())
-    for candidate in (
-        low,
-        singular(low),
-        " ".join(low.split()[:-1] + [singular(low.split()[-1])]) if low else low,
+    low = re.sub(r"\s+", " ", text.lower()).strip(" .;,")
+    words = low.split()
+    for candidate in dict.fromkeys(
+        (low, singular(low), " ".join(words[:-1] + [singular(words[-1])]) if words else low)
     ):
-        for sp in vocab:
-            if candidate in sp.names:
-                return sp.uri
+        found = [sp.uri for sp in vocab if candidate in sp.names]
+        if found:
+            return tuple(found)
     for sp in vocab:
         if sp.prefix and low.startswith(sp.prefix):
-            return sp.uri
+            return (sp.uri,)
+    if low and " " not in low:
+        word = singular(low)
+        found_sp = [sp for sp in vocab if word in heads(sp) or genus(sp) == low]
+        if not found_sp and len(word) >= 3:  # a compound: "worm" → "roundworm"
+            found_sp = [sp for sp in vocab if any(h.endswith(word) for h in heads(sp))]
+        if found_sp:
+            genera = {genus(sp) for sp in found_sp} - {None}
+            wide = [sp for sp in vocab if sp in found_sp or genus(sp) in genera]
+            kept = [sp for sp in wide if sp.count] or wide
+            return tuple(sp.uri for sp in kept)
+    if len(words) > 1:  # "transgenic mouse", "C57BL/6J mice": the species of the last word
+        try:
+            return resolve_species_all(words[-1], held)
+        except UsageError:
+            pass
     raise UsageError(f"Unknown species {term!r}.{_suggestion(low, vocab, held)}")
+
+
+def species_note(term: str, held: Sequence[HeldSpecies] = ()) -> str | None:
+    """A sentence saying which species a term that names several means, else None."""
+    try:
+        uris = resolve_species_all(term, held)
+    except UsageError:
+        return None
+    if len(uris) < 2:
+        return None
+    vocab = {sp.uri: sp for sp in vocabulary(held)}
+    named = ", ".join(
+        f"{vocab[u].name} ({_assets(vocab[u].count)})" if vocab[u].count else vocab[u].name
+        for u in uris
+    )
+    return f"--species {term!r} names {len(uris)} species; searching all: {named}."
 
 
 def _suggestion(low: str, vocab: tuple[Species, ...], held: Sequence[HeldSpecies]) -> str:
@@ -168,5 +224,9 @@ def _suggestion(low: str, vocab: tuple[Species, ...], held: Sequence[HeldSpecies
     if not seen:
         return " Try mouse, human, rat, 10090 or NCBITaxon_9606."
     where = " in this index" if in_index else ""
-    shown = ", ".join(f"{s.name} ({s.count:,} assets)" if s.count else s.name for s in seen[:5])
+    shown = ", ".join(f"{s.name} ({_assets(s.count)})" if s.count else s.name for s in seen[:5])
     return f" Closest species{where}: {shown}."
+
+
+def _assets(n: int) -> str:
+    return f"{n:,} asset{'s' if n != 1 else ''}"
