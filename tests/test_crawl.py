@@ -535,3 +535,43 @@ def test_nwb_dandiset_reads_files_of_those_dandisets_only(server, generated, tmp
     assert read == {wanted}
     assert stats.nwb_not_read >= nwb_assets > 0
     assert "NWB assets metadata only" in stats.summary()
+
+
+def test_summaries_of_an_older_walk_are_read_again_and_counted(server, tmp_path):
+    """A cached summary carries the walk's version: one from an older dandindex (here: the
+    unversioned shape, with a field the walk now fills blanked) is kept by a crawl without
+    --nwb, said so, and read again by one with it, which fills the field."""
+    import json
+
+    from dandindex.crawl import Crawler, CrawlOptions
+    from dandindex.index import Index
+    from dandindex.nwb.shape import SUMMARY_VERSION
+
+    index = tmp_path / "i"
+    opts = {"api_url": server.api_url, "index_dir": str(index), "nwb_workers": 2}
+    first = Crawler(CrawlOptions(nwb=True, **opts)).run()
+    cached = sorted((index / "nwb").rglob("*.json"))
+    readable = []
+    for f in cached:
+        s = json.loads(f.read_text())
+        assert s["version"] == SUMMARY_VERSION
+        if not s["file"].get("error"):
+            readable.append(f)
+        del s["version"]  # as the older dandindex wrote it
+        s["file"]["n_objects"] = None
+        f.write_text(json.dumps(s))
+    assert readable and first.nwb_outdated == 0
+
+    kept = Crawler(CrawlOptions(nwb=False, **opts)).run()
+    assert kept.nwb_outdated_kept == len(cached)
+    assert "from an older dandindex kept" in kept.summary()
+    with Index(index) as idx:
+        assert idx.sql("SELECT count(n_objects) AS n FROM nwb_files").rows()[0]["n"] == 0
+
+    again = Crawler(CrawlOptions(nwb=True, **opts)).run()
+    assert again.nwb_outdated == len(cached)
+    assert "read again" in again.summary()
+    with Index(index) as idx:
+        n = idx.sql("SELECT count(n_objects) AS n FROM nwb_files").rows()[0]["n"]
+    assert n == len(readable)
+    assert all(json.loads(f.read_text())["version"] == SUMMARY_VERSION for f in cached)

@@ -140,6 +140,7 @@ def merged(
     sql = f"""
         SELECT {keep} FROM {r} WHERE asset_id NOT IN (SELECT asset_id FROM {split})
         UNION ALL {merge.format(raw=r, split=split)}
+        ORDER BY ALL  -- identical inputs, identical files
     """
     if to is None:
         con.execute(f"CREATE TABLE {name} AS {sql}")

@@ -83,6 +83,8 @@ class CrawlStats:
     nwb_failed: int = 0
     nwb_bytes: int = 0
     nwb_not_read: int = 0  # NWB assets kept as metadata only (not summarised, none cached)
+    nwb_outdated: int = 0  # cached summaries of an older walk, read again
+    nwb_outdated_kept: int = 0  # ... kept as they are (no --nwb, or not in --nwb-dandiset)
     seconds: float = 0.0
     failed: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)  # failed dandiset → why
@@ -102,6 +104,13 @@ class CrawlStats:
         )
         if self.nwb_not_read and self.nwb_total:
             nwb += f", {self.nwb_not_read} NWB assets metadata only"
+        if self.nwb_outdated:
+            nwb += f", {self.nwb_outdated} of them summaries from an older dandindex read again"
+        if self.nwb_outdated_kept:
+            nwb += (
+                f", {self.nwb_outdated_kept} NWB summaries from an older dandindex kept "
+                "(crawl --nwb reads them again with what this version records)"
+            )
         return (
             f"{self.dandisets_total} dandisets ({self.dandisets_fetched} fetched, "
             f"{self.dandisets_unchanged} unchanged, {self.dandisets_failed} failed, "
@@ -359,6 +368,10 @@ class Crawler:
         )
         self.stats.nwb_bytes, self.stats.nwb_failed = read["bytes"], read["failed"]
         self.stats.nwb_not_read = read["not_read"]
+        self.stats.nwb_outdated, self.stats.nwb_outdated_kept = (
+            read["outdated"],
+            read["outdated_kept"],
+        )
         files, objects, locations = nwb_rows(self.store, assets, summaries)
         return {"nwb_files": files, "nwb_objects": objects, "nwb_locations": locations}
 

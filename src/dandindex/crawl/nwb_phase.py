@@ -17,11 +17,11 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dandindex.crawl.rows import parse_datetime
 from dandindex.fsutil import now_utc
-from dandindex.nwb.asset import NWBAsset, error_summary
+from dandindex.nwb.asset import NWBAsset
 from dandindex.nwb.cache import SummaryCache
 from dandindex.nwb.pool import WorkerPool
+from dandindex.nwb.shape import Summary
 from dandindex.schemas import NWBFileRow
 from dandindex.store import IndexStore
 
@@ -75,7 +75,7 @@ def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[NWBAsset]:
     return list(seen.values())
 
 
-CACHED: dict[str, Any] = {"cached": True}  # marker: the summary is in the cache
+CACHED = Summary.error("in the cache", transient=False)  # marker: read it from the cache
 
 
 @dataclass
@@ -97,8 +97,10 @@ def run_summaries(
     token: str | None,
     progress: Callable[[int, int], None] | None = None,
     read_stats: dict[str, int] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Summaries for `assets` by key: cached ones reused, missing ones read (if allowed).
+) -> dict[str, Summary]:
+    """Summaries for `assets` by key: cached ones of this version reused, missing ones and
+    older ones read (if allowed; an older one is kept if not). `read_stats` counts bytes,
+    failures, assets not read and ``outdated`` summaries read again (or ``outdated_kept``).
 
     Transient failures are returned (so this snapshot records them) but not cached.
     """
@@ -108,24 +110,30 @@ def run_summaries(
     read_stats.setdefault("bytes", 0)
     read_stats.setdefault("failed", 0)
     read_stats.setdefault("not_read", 0)
-    results: dict[str, dict[str, Any]] = {}
+    read_stats.setdefault("outdated", 0)
+    read_stats.setdefault("outdated_kept", 0)
+    results: dict[str, Summary] = {}
     todo: dict[str, NWBAsset] = {}
     for a in assets:
         if a.key in results or a.key in todo:
             continue
-        if cache.has(a.key):
-            results[a.key] = CACHED
-        elif not options.summarize or (
+        allowed = options.summarize and not (
             options.only_dandisets and a.dandiset_id not in options.only_dandisets
-        ):
+        )
+        cached = cache.get(a.key) if cache.has(a.key) else None
+        if cached is not None and (cached.current or not allowed):
+            results[a.key] = CACHED
+            read_stats["outdated_kept"] += 0 if cached.current else 1
+        elif not allowed:
             read_stats["not_read"] += 1  # metadata only
             continue
         elif options.max_size is not None and (a.size or 0) > options.max_size:
-            results[a.key] = error_summary(
+            results[a.key] = Summary.error(
                 f"not read: {a.size} bytes is over --nwb-max-size {options.max_size}",
                 transient=True,
             )
         else:
+            read_stats["outdated"] += 1 if cached is not None else 0  # an older walk's
             todo[a.key] = a
     total, done = len(todo), 0
     if progress:
@@ -140,16 +148,17 @@ def run_summaries(
     else:
         pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
     try:
-        for key, summary in pool.map(
+        for key, raw in pool.map(
             {
                 key: {"asset": a.__dict__, "api_url": api_url, "timeout": options.timeout}
                 for key, a in todo.items()
             }
         ):
-            summary["file"]["summarized_at"] = now_utc().isoformat()
-            read_stats["bytes"] += summary["file"].get("bytes_read") or 0
-            read_stats["failed"] += 1 if summary["file"].get("error") else 0
-            if summary.get("transient"):
+            summary = Summary.made(raw)
+            summary.file.summarized_at = now_utc()
+            read_stats["bytes"] += summary.file.bytes_read or 0
+            read_stats["failed"] += 1 if summary.file.error else 0
+            if summary.transient:
                 results[key] = summary
             else:
                 cache.put(key, summary)
@@ -163,7 +172,7 @@ def run_summaries(
 
 
 def nwb_rows(
-    store: IndexStore, assets: list[NWBAsset], summaries: dict[str, dict[str, Any]]
+    store: IndexStore, assets: list[NWBAsset], summaries: dict[str, Summary]
 ) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
     """Rows of nwb_files, nwb_objects and nwb_locations for the assets that have summaries.
 
@@ -172,41 +181,33 @@ def nwb_rows(
     cache = SummaryCache(store.root)
     have = [a for a in assets if a.key in summaries]
 
-    def load(a: NWBAsset) -> dict[str, Any]:
+    def load(a: NWBAsset) -> Summary:
         s = summaries[a.key]
         if s is CACHED:
-            s = cache.get(a.key) or error_summary("cached summary unreadable", transient=True)
+            s = cache.get(a.key) or Summary.error("cached summary unreadable", transient=True)
         return s
 
     def files() -> Iterator[dict[str, Any]]:
         for a in have:
-            f = load(a)["file"]
-            row = {name: f.get(name) for name in _FILE_FIELDS}
-            for name in _FILE_LISTS:
-                row[name] = row[name] or []
+            f = load(a).file.model_dump()
             yield {
-                **row,
+                **f,
                 "asset_id": a.asset_id,
                 "dandiset_id": a.dandiset_id,
                 "blob_id": a.blob_id,
                 "sha256": a.sha256,
                 "summary_key": a.key,
-                "size": f.get("size", a.size),
-                "summarized_at": parse_datetime(f.get("summarized_at"), "summarized_at", []),
+                "size": f["size"] if f["size"] is not None else a.size,
             }
 
     def objects() -> Iterator[dict[str, Any]]:
         for a in have:
-            for o in load(a)["objects"]:
-                yield {
-                    "asset_id": a.asset_id,
-                    **{k: v for k, v in o.items() if k != "is_dataset"},
-                    "is_dataset": o.get("is_dataset"),
-                }
+            for o in load(a).objects:
+                yield {"asset_id": a.asset_id, **o.model_dump()}
 
     def locations() -> Iterator[dict[str, Any]]:
         for a in have:
-            for loc in load(a)["locations"]:
-                yield {"asset_id": a.asset_id, **loc}
+            for loc in load(a).locations:
+                yield {"asset_id": a.asset_id, **loc.model_dump()}
 
     return files(), objects(), locations()

@@ -1,12 +1,15 @@
-"""Per-blob NWB summaries as JSON files in ``<index>/nwb/<key[:2]>/<key>.json``."""
+"""Per-blob NWB summaries (`dandindex.nwb.shape.Summary`) as JSON files in
+``<index>/nwb/<key[:2]>/<key>.json``, each carrying the version of the walk that made it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from dandindex.fsutil import write_json_atomic
+from dandindex.nwb.shape import Summary
 
 
 class SummaryCache:
@@ -22,15 +25,16 @@ class SummaryCache:
     def has(self, key: str) -> bool:
         return self.path(key).is_file()
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> Summary | None:
+        """The cached summary (of any version: see `Summary.current`); None if there is none
+        or it cannot be read as one."""
         try:
             with open(self.path(key), encoding="utf-8") as f:
-                data: dict[str, Any] = json.load(f)
-            return data
-        except (OSError, ValueError):
+                return Summary.model_validate(json.load(f))
+        except (OSError, ValueError, ValidationError):
             return None
 
-    def put(self, key: str, summary: dict[str, Any]) -> None:
+    def put(self, key: str, summary: Summary) -> None:
         p = self.path(key)
         p.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(p, summary)
+        write_json_atomic(p, summary.to_json())
