@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from dandindex import queries
 from dandindex.cli import cli
+from dandindex.errors import DandindexError
 from dandindex.index import Index
 from dandindex.published import publish, pull
 from dandindex.testing.static import StaticServer
@@ -89,6 +90,62 @@ def test_a_published_folder_over_http_answers_like_the_local_index(idx, publishe
         assert len(hits) and web.requests["GET"] > 0  # read in place, over HTTP
         h = hits[0]
         assert h.summary()["objects"]  # handles from remote results lead on
+
+
+@pytest.fixture
+def plain_http_server(published):
+    """Python's own `python -m http.server` over the published folder: it ignores Range."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=published,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/manifest.json", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        req = urllib.request.Request(url + "/manifest.json", headers={"Range": "bytes=0-0"})
+        with urllib.request.urlopen(req) as r:
+            assert r.status == 200  # the premise: the whole file, not the range
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_a_server_that_ignores_range_is_read_whole_never_wrong(idx, plain_http_server):
+    from dandindex.published import serves_ranges
+
+    assert not serves_ranges(plain_http_server + "/manifest.json")
+    with Index(plain_http_server) as remote:
+        assert any("ignores HTTP Range" in n for n in remote.notes)
+        same_answers(idx, remote)
+        a = remote.search(area="CA1", limit=1)[0]
+        assert a.summary()["objects"] == idx.asset(a.asset_id).summary()["objects"]
+
+
+def test_a_big_index_on_a_server_that_ignores_range_says_to_pull(plain_http_server, monkeypatch):
+    from dandindex import published
+
+    monkeypatch.setattr(published, "WHOLE_FILES_LIMIT", 1000)
+    with pytest.raises(DandindexError, match=r"ignores HTTP Range.*dandindex pull"):
+        Index(plain_http_server)
+    r = CliRunner().invoke(cli, ["search", "--index", plain_http_server, "--species", "mouse"])
+    assert r.exit_code != 0 and "dandindex pull" in r.output and "Traceback" not in r.output
 
 
 def test_publish_to_s3_then_query_in_place(idx, index_dir, s3):

@@ -139,7 +139,51 @@ def open_snapshot(ref: str | os.PathLike[str], endpoint_url: str | None = None) 
         raise DandindexError(f"{ref}/{MANIFEST} is not a published dandindex index.")
     keys = {name: t["key"] for name, t in raw["files"].items()}
     local = Path(root) if fs.protocol in ("file", ("file", "local")) else None
-    return SnapshotFiles(fs, root, keys, raw, str(ref), local=local)
+    notes = []
+    if str(ref).startswith(("http://", "https://")) and not serves_ranges(
+        posixpath.join(root, MANIFEST)
+    ):
+        fs, notes = _whole_files(fs, str(ref), raw)
+    return SnapshotFiles(fs, root, keys, raw, str(ref), local=local, notes=notes)
+
+
+#: an index on a server that ignores Range is read whole, if it is no bigger than this
+WHOLE_FILES_LIMIT = 2 << 30
+
+
+def serves_ranges(url: str, timeout: float = 30.0) -> bool:
+    """Whether the web server at `url` answers a range request with the range (206), not
+    the whole file (200: Python's http.server, some CDNs); asked once per index."""
+    import requests
+
+    try:
+        with requests.get(url, headers={"Range": "bytes=0-0"}, stream=True, timeout=timeout) as r:
+            return r.status_code == 206
+    except requests.RequestException as e:
+        raise DandindexError(f"Cannot reach the index at {url}: {e}") from None
+
+
+def _whole_files(fs: Any, ref: str, manifest: dict[str, Any]) -> tuple[Any, list[str]]:
+    """A filesystem that fetches each file whole on first use into a temporary cache
+    (never a range the server would answer with other bytes), or a sentence to pull."""
+    import tempfile
+
+    import fsspec
+
+    size = sum(int(t.get("size") or 0) for t in manifest.get("files", {}).values())
+    if size > WHOLE_FILES_LIMIT:
+        raise DandindexError(
+            f"The server at {ref} ignores HTTP Range requests, so its index "
+            f"({size / 1e6:,.0f} MB) cannot be queried in place without downloading it all. "
+            f"Copy it once and query the copy: dandindex pull {ref} ./idx"
+        )
+    cache = tempfile.TemporaryDirectory(prefix="dandindex-whole-")
+    whole = fsspec.filesystem("simplecache", fs=fs, cache_storage=cache.name, same_names=False)
+    whole._dandindex_cache = cache  # removed with the filesystem
+    return whole, [
+        f"The server at {ref} ignores HTTP Range requests: each table is downloaded whole "
+        f"when first read ({size / 1e6:,.1f} MB in all); `dandindex pull` keeps a copy."
+    ]
 
 
 @dataclass
