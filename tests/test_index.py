@@ -491,3 +491,75 @@ def test_an_alias_of_several_structures_does_not_bring_their_other_regions():
                 assert region not in tree, (term, s.acronym, region)
     amygdala = A.area_trees(A.parse_location("Left amygdala").areas)
     assert not any("STR" in t for t in amygdala) and all("CH" in t for t in amygdala)
+
+
+def test_no_output_is_written_inside_the_index(index_dir, tmp_path):
+    """--out and --plot-dir refuse any path inside the index folder (a snapshot file
+    overwritten by a result would break the index); the snapshot stays byte for byte."""
+    import hashlib
+
+    def digest() -> dict[str, str]:
+        return {
+            str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(index_dir.rglob("*.parquet"))
+        }
+
+    before = digest()
+    snap = next(index_dir.glob("snapshots/*"))
+    runner = CliRunner()
+    for args in (
+        ["search", "--species", "mouse", "--out", str(snap / "assets.parquet")],
+        ["sql", "SELECT 1 AS x", "--out", str(index_dir / "x.csv")],
+        ["search", "--species", "mouse", "--plot", "/acquisition/x", "--plot-dir", str(snap)],
+        ["query", "run", "largest_nwb_files", "--out", str(snap / "nwb_files.parquet")],
+    ):
+        r = runner.invoke(cli, [*args, "--index", str(index_dir)])
+        assert r.exit_code != 0, args
+        assert "inside the index folder" in r.output and "Traceback" not in r.output, r.output
+    assert digest() == before
+    ok = runner.invoke(
+        cli, ["sql", "SELECT 1 AS x", "--out", str(tmp_path / "x.csv"), "--index", str(index_dir)]
+    )
+    assert ok.exit_code == 0 and (tmp_path / "x.csv").read_text().startswith("x")
+
+
+def test_an_api_that_answers_401_is_a_refusal_not_unreachable(tmp_path, monkeypatch):
+    """A real server answering 401 to everything: the sentence names the refusal and the
+    key, with and without one; a port nobody listens on is 'cannot reach'."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = b'{"detail": "Authentication credentials were not provided."}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{srv.server_address[1]}/api"
+    runner = CliRunner()
+    try:
+        monkeypatch.delenv("DANDI_API_KEY", raising=False)
+        r = runner.invoke(cli, ["crawl", "--api-url", api, "--index", str(tmp_path / "a")])
+        assert r.exit_code != 0 and "refused the request (HTTP 401)" in r.output, r.output
+        assert "needs an API key" in r.output and "Cannot reach" not in r.output
+        monkeypatch.setenv("DANDI_API_KEY", "not-a-key")
+        r = runner.invoke(cli, ["crawl", "--api-url", api, "--index", str(tmp_path / "b")])
+        assert "refused the key given" in r.output and "not-a-key" not in r.output, r.output
+    finally:
+        srv.shutdown()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = runner.invoke(
+        cli, ["crawl", "--api-url", f"http://127.0.0.1:{port}/api", "--index", str(tmp_path / "c")]
+    )
+    assert "Cannot reach the DANDI API" in r.output

@@ -29,6 +29,31 @@ def index_option(f: F) -> F:
     )(f)
 
 
+def outside_index(path: str, flag: str) -> str:
+    """`path` (a file or folder a command writes) unless it is inside the index folder of
+    the running command (its --index, else the default): the index is written by crawl
+    only, and a result written over a snapshot file would break it."""
+    import os
+    from pathlib import Path
+
+    from dandindex.published import is_url
+    from dandindex.store import resolve_index_dir
+
+    ctx = click.get_current_context(silent=True)
+    given = ctx.params.get("index_dir") if ctx is not None else None
+    given = given or os.environ.get("DANDINDEX_INDEX")
+    if is_url(given):
+        return path
+    index = resolve_index_dir(given).resolve()
+    target = Path(path).expanduser().resolve()
+    if target == index or target.is_relative_to(index):
+        raise UsageError(
+            f"{flag} {path} is inside the index folder {index}; the index is written by "
+            f"`dandindex crawl` only. Choose a path outside it."
+        )
+    return path
+
+
 def listen_error(e: OSError, host: str, port: int) -> Exception:
     """What to say when a server cannot listen on `host`:`port` (`e` itself if it is not
     about the address)."""

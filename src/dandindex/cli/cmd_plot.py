@@ -28,7 +28,9 @@ def check_out(out: str) -> Path:
     """Where the picture goes, checked before anything is streamed."""
     from matplotlib.backend_bases import FigureCanvasBase
 
-    path = Path(out).expanduser()
+    from dandindex.cli.base import outside_index
+
+    path = Path(outside_index(out, "--out")).expanduser()
     if path.is_dir():
         raise click.BadParameter(f"{out!r} is a folder; give a file name.", param_hint="--out")
     kinds = FigureCanvasBase.get_supported_filetypes()

@@ -165,7 +165,9 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
         raise click.UsageError("--plot needs --plot-dir DIR for the pictures.")
     if not isinstance(result, AssetSet):
         raise click.UsageError("--plot works with --level asset.")
-    folder = Path(plot_dir)
+    from dandindex.cli.base import outside_index
+
+    folder = Path(outside_index(plot_dir, "--plot-dir"))
     folder.mkdir(parents=True, exist_ok=True)
     from dandindex.errors import RemoteReadError
 

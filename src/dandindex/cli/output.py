@@ -145,7 +145,9 @@ def _sink(out: str | None, binary: bool) -> Iterator[IO[Any]]:
         return
     from pathlib import Path
 
-    folder = Path(out).expanduser().resolve().parent
+    from dandindex.cli.base import outside_index
+
+    folder = Path(outside_index(out, "--out")).expanduser().resolve().parent
     if not folder.is_dir():
         raise UsageError(f"The folder {folder} does not exist; create it or choose another --out.")
     with open(

@@ -55,6 +55,18 @@ def make_client(
     try:
         client = DandiAPIClient(api_url=api_url)
     except Exception as e:  # the client raises RuntimeError/ConnectionError for an unreachable API
+        status = _answer_status(api_url, api_key, timeout)
+        if status in (401, 403):
+            given = "refused the key given" if api_key else "needs an API key"
+            raise CrawlError(
+                f"The server at {api_url} refused the request (HTTP {status}): it {given}. "
+                "Set DANDI_API_KEY to a key of that server (its web page: your name → API key)."
+            ) from None
+        if status is not None:
+            raise CrawlError(
+                f"The DANDI API at {api_url} answered HTTP {status} instead of its server "
+                f"information: {scrub(str(e), api_key)}.{url_hint(api_url)}"
+            ) from None
         raise CrawlError(
             f"Cannot reach the DANDI API at {api_url}: {scrub(str(e), api_key)}.{url_hint(api_url)}"
         ) from None
@@ -65,8 +77,21 @@ def make_client(
         try:
             client.authenticate(api_key)
         except rq.HTTPError as e:
-            status = e.response.status_code if e.response is not None else "?"
+            code = e.response.status_code if e.response is not None else "?"
             raise CrawlError(
-                f"The API key was refused by {api_url} (HTTP {status}); check DANDI_API_KEY."
+                f"The API key was refused by {api_url} (HTTP {code}); check DANDI_API_KEY."
             ) from None
     return client
+
+
+def _answer_status(api_url: str, api_key: str | None, timeout: float) -> int | None:
+    """The HTTP status the API's ``/info/`` answers with when it is not 200 (None: no
+    answer at all, or 200), so a refusal is told apart from a server that is down."""
+    import requests
+
+    headers = {"Authorization": f"token {api_key}"} if api_key else {}
+    try:
+        r = requests.get(f"{api_url.rstrip('/')}/info/", headers=headers, timeout=timeout)
+    except requests.RequestException:
+        return None
+    return None if r.status_code == 200 else r.status_code
