@@ -33,6 +33,7 @@ def make(root, *, scatter: bool, monkeypatch):
             t = pq.read_table(f)
             pq.write_table(pa.concat_tables([t.slice(1), t.slice(0, 1)]), f, row_group_size=1000)
     monkeypatch.setattr(byasset, "PER_ASSET_BATCH", 777)  # batches cut assets
+    monkeypatch.setattr(byasset, "KEYS_PER_SLICE", 400)  # asset_rows in slices of ids
     v = pq.read_table(snap / "versions.parquet")  # some dandisets name an area themselves
     anatomy = [["Hippocampus"] if i % 3 == 0 else [] for i in range(v.num_rows)]
     v = v.set_column(
@@ -142,3 +143,15 @@ def test_asset_areas_equal_a_plain_join(tmp_path, monkeypatch, scatter):
         {"f": str(snap / "asset_facets.parquet"), "r": str(snap / "asset_areas.parquet")},
     ).fetchall()
     assert all(r[1] == r[3] and r[2] == r[4] for r in per), [r for r in per if r[1] != r[3]][:3]
+
+
+def test_asset_rows_made_in_slices_are_sorted_and_whole(tmp_path, monkeypatch):
+    snap = make(tmp_path, scatter=False, monkeypatch=monkeypatch)
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW assets AS SELECT * FROM read_parquet('{snap / 'assets.parquet'}')")
+    assert len(byasset.id_slices(con)) >= 3
+    rows = pq.read_table(snap / "asset_rows.parquet")
+    keys = list(zip(rows.column("asset_id").to_pylist(), rows.column("version").to_pylist()))
+    want = con.execute("SELECT asset_id, version FROM assets").fetchall()
+    assert keys == sorted(want)
+    assert pq.ParquetFile(snap / "asset_rows.parquet").metadata.row_group(0).num_rows <= 2048

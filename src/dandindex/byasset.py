@@ -180,37 +180,66 @@ def areas_by_asset(con: Any, source: Path, work: Path) -> Path:
 
 
 def _positions(snapshot: Path, table: str) -> str:
-    """(asset_id, pos) of every row of a snapshot table (pos: its position from 0)."""
+    """(asset_id, pos) of the rows of a snapshot table in the slice (pos: from 0)."""
     f = snapshot / f"{table}.parquet"
     if not f.exists():
         return "SELECT NULL::VARCHAR AS asset_id, NULL::BIGINT AS pos WHERE false"
     return (
         f"SELECT asset_id, file_row_number AS pos "
-        f"FROM read_parquet('{_q(str(f))}', file_row_number = true)"
+        f"FROM read_parquet('{_q(str(f))}', file_row_number = true) WHERE {_IN_SLICE}"
     )
 
 
+_IN_SLICE = "asset_id >= $lo AND asset_id < $hi"
+#: above every asset id (the end of the last slice)
+_TOP = "\U0010ffff"
+KEYS_PER_SLICE = 1_000_000
+
+
+def id_slices(con: Any) -> list[tuple[str, str]]:
+    """Ranges of asset ids, in order, covering every string, of about `KEYS_PER_SLICE`
+    assets each: cut at quantiles of a fixed sample of the ids (any form of id)."""
+    n = int(con.execute("SELECT count(*) FROM assets").fetchall()[0][0])
+    if n <= KEYS_PER_SLICE:
+        return [("", _TOP)]
+    k = -(-n // KEYS_PER_SLICE)
+    sample = sorted(
+        str(r[0])
+        for r in con.sql(
+            "SELECT asset_id FROM assets USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)"
+        ).fetchall()
+    )
+    cuts = sorted({sample[len(sample) * i // k] for i in range(1, k)} - {""})
+    return list(zip(["", *cuts], [*cuts, _TOP], strict=True))
+
+
 def asset_rows_sql(snapshot: Path, source: str) -> str:
-    """asset_rows: per (asset, version), where its rows are in asset_facets (``facet_row``),
-    assets (``asset_row``), nwb_files (``file_row``), nwb_objects and nwb_locations (start
-    and count; a null start if they are not one run), sorted by asset id, so a page about
-    one asset reads a few row groups (`dandindex.rowread.KeyReader`) instead of scanning."""
+    """asset_rows of the assets whose ids are in [$lo, $hi): per (asset, version), where its
+    rows are in asset_facets (``facet_row``), assets (``asset_row``), nwb_files
+    (``file_row``), nwb_objects and nwb_locations (start and count; a null start if they
+    are not one run), sorted by asset id, so a page about one asset reads a few row groups
+    (`dandindex.rowread.KeyReader`) instead of scanning. Slices of ids keep the joins
+    within the memory limit (`id_slices`), and in order they make the table sorted."""
     assets = (
         f"SELECT asset_id, version, file_row_number AS asset_row "
-        f"FROM read_parquet('{_q(str(snapshot / 'assets.parquet'))}', file_row_number = true)"
+        f"FROM read_parquet('{_q(str(snapshot / 'assets.parquet'))}', file_row_number = true) "
+        f"WHERE {_IN_SLICE}"
     )
     return f"""
         WITH a AS ({assets}),
         f AS (SELECT asset_id, min(pos) AS file_row FROM ({_positions(snapshot, "nwb_files")})
               GROUP BY asset_id),
-        r AS (SELECT asset_id, version, row AS facet_row FROM {source})
+        r AS (SELECT asset_id, version, row AS facet_row FROM {source} WHERE {_IN_SLICE}),
+        t AS (SELECT asset_id, object_start, object_count FROM asset_types WHERE {_IN_SLICE}),
+        l AS (SELECT asset_id, location_start, location_count FROM file_areas
+              WHERE {_IN_SLICE})
         SELECT a.asset_id, a.version, r.facet_row, a.asset_row, f.file_row,
                t.object_start, coalesce(t.object_count, 0) AS object_count,
                l.location_start, coalesce(l.location_count, 0) AS location_count
         FROM a
         LEFT JOIN r USING (asset_id, version)
         LEFT JOIN f USING (asset_id)
-        LEFT JOIN asset_types t USING (asset_id)
-        LEFT JOIN file_areas l USING (asset_id)
+        LEFT JOIN t USING (asset_id)
+        LEFT JOIN l USING (asset_id)
         ORDER BY a.asset_id, a.version
     """

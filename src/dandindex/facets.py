@@ -41,7 +41,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dandindex.byasset import areas_by_asset, asset_rows_sql, types_by_asset
+from dandindex.byasset import areas_by_asset, asset_rows_sql, id_slices, types_by_asset
 from dandindex.errors import CrawlError
 from dandindex.postings import trigrams, write_bitmaps
 from dandindex.registry import FACETS, KINDS
@@ -108,7 +108,11 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         source = f"read_parquet('{_q(str(snapshot / 'asset_facets.parquet'))}')"
         _copy(con, _VERSION_ROWS.format(source=source), snapshot / "version_rows.parquet")
         _add_terms(snapshot / "version_rows.parquet")
-        _copy(con, asset_rows_sql(snapshot, source), snapshot / "asset_rows.parquet", size=2048)
+        pieces = []
+        for n, (lo, hi) in enumerate(id_slices(con)):
+            pieces.append(work / f"asset_rows-{n:03d}.parquet")
+            _copy(con, asset_rows_sql(snapshot, source), pieces[-1], {"lo": lo, "hi": hi})
+        _join(pieces, snapshot / "asset_rows.parquet", 2048)
         pieces = []
         for facet in FACETS:
             for n, sql in enumerate(facet.derive(source)):
