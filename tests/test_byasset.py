@@ -151,7 +151,9 @@ def test_asset_rows_made_in_slices_are_sorted_and_whole(tmp_path, monkeypatch):
     con.execute(f"CREATE VIEW assets AS SELECT * FROM read_parquet('{snap / 'assets.parquet'}')")
     assert len(byasset.id_slices(con)) >= 3
     rows = pq.read_table(snap / "asset_rows.parquet")
-    keys = list(zip(rows.column("asset_id").to_pylist(), rows.column("version").to_pylist()))
+    keys = list(
+        zip(rows.column("asset_id").to_pylist(), rows.column("version").to_pylist(), strict=True)
+    )
     want = con.execute("SELECT asset_id, version FROM assets").fetchall()
     assert keys == sorted(want)
     assert pq.ParquetFile(snap / "asset_rows.parquet").metadata.row_group(0).num_rows <= 2048

@@ -81,6 +81,16 @@ SCENARIOS = {
     "a blob body cut short": dict(kind="cut", path=r"/s3/blobs/", count=1),
     "a blob range shorter than asked": dict(kind="short", path=r"/s3/blobs/", count=2),
     "stalled blob reads": dict(kind="stall", path=r"/s3/blobs/", seconds=5, count=2),
+    # a file's opening read (the first bytes, which every later read relies on)
+    "opening reads shorter than asked": dict(
+        kind="short", path=r"/s3/blobs/", range=r"^bytes=0-", count=6, fraction=0.37
+    ),
+    "opening reads cut short": dict(
+        kind="cut", path=r"/s3/blobs/", range=r"^bytes=0-", count=6, fraction=0.37
+    ),
+    "every third read of a blob short": dict(
+        kind="short", path=r"/s3/blobs/", every=3, count=8, fraction=0.61
+    ),
 }
 
 

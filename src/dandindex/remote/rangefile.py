@@ -340,6 +340,12 @@ class RangeFile(io.RawIOBase):
                     transient=True,
                     url=self.url,
                 )
+        if len(data) < min(want, total):  # never keep a short opening read as the file's
+            raise RemoteReadError(
+                f"{self.url}: the opening read got {len(data)} of {min(want, total)} bytes",
+                transient=True,
+                url=self.url,
+            )
         self.size = total
         data = data[:want]
         with self._lock:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -256,7 +257,10 @@ def get(
             if declared is not None and declared.isdigit() and int(declared) != len(body):
                 last = f"the body was cut short ({len(body)} of {declared} bytes)"
             elif ok(response):
-                if (
+                span = _range_length(response) if response.status_code == 206 else None
+                if span is not None and len(body) != span:  # a body short of its own range
+                    last = f"got {len(body)} bytes of a {span}-byte range"
+                elif (
                     expect_length is not None
                     and response.status_code == 206
                     and len(body) != expect_length
@@ -308,3 +312,9 @@ def _no_connection(e: Exception) -> bool:
 
     reason = getattr(e.args[0], "reason", None) if e.args else None
     return isinstance(reason, NewConnectionError | NameResolutionError)
+
+
+def _range_length(response: requests.Response) -> int | None:
+    """How many bytes a 206 answer's ``Content-Range: bytes A-B/N`` says it holds."""
+    m = re.match(r"\s*bytes\s+(\d+)-(\d+)/", response.headers.get("Content-Range", ""))
+    return int(m.group(2)) - int(m.group(1)) + 1 if m else None

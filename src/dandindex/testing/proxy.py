@@ -46,13 +46,16 @@ class ProxyRule:
     seconds: float = 5.0  # stall: before the answer; drip: for the whole body
     fraction: float = 0.5  # cut/short: how much of the body is sent
     mutate: Callable[[Any], Any] | None = None
+    range: str = ""  # a regex the request's Range header must match ("^bytes=0-": opening reads)
     fired: int = 0
     _seen: int = field(default=0, repr=False)
 
-    def matches(self, target: str) -> bool:
+    def matches(self, target: str, range_header: str = "") -> bool:
         if self.count is not None and self.count <= 0:
             return False
         if self.path and not re.search(self.path, target):
+            return False
+        if self.range and not re.search(self.range, range_header):
             return False
         self._seen += 1
         if self._seen % self.every:
@@ -97,10 +100,10 @@ class FaultProxy:
         with self._lock:
             self.rules.clear()
 
-    def pick(self, target: str, kinds: tuple[str, ...]) -> ProxyRule | None:
+    def pick(self, target: str, kinds: tuple[str, ...], range_header: str = "") -> ProxyRule | None:
         with self._lock:
             for rule in self.rules:
-                if rule.kind in kinds and rule.matches(target):
+                if rule.kind in kinds and rule.matches(target, range_header):
                     return rule
         return None
 
@@ -137,7 +140,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         target = self.path
         self.proxy.requests[urlsplit(target).path.split("/")[2] if "/api/" in target else "s3"] += 1
         try:
-            early = self.proxy.pick(target, ("status", "reset", "stall"))
+            early = self.proxy.pick(
+                target, ("status", "reset", "stall"), self.headers.get("Range", "")
+            )
             if early is not None and early.kind == "reset":
                 self.connection.setsockopt(
                     socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
@@ -157,7 +162,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             if mutate is not None and mutate.mutate is not None and body:
                 data = mutate.mutate(json.loads(body))
                 body = json.dumps(data).encode()
-            late = self.proxy.pick(target, ("cut", "short", "drip"))
+            late = self.proxy.pick(target, ("cut", "short", "drip"), self.headers.get("Range", ""))
             if late is None or method == "HEAD" or not body:
                 self._send(status, headers, body, method)
             elif late.kind == "cut":  # declares the whole length, sends part, hangs up
