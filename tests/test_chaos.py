@@ -59,7 +59,8 @@ class Poller(threading.Thread):
                     idx.search(modality="ecephys", limit=5)
                     self.reads += 1
             except IndexNotFoundError:
-                pass  # before the first publish
+                if self.reads:  # once readable, an index never goes away
+                    self.errors.append("the index was readable, then not found")
             except Exception as e:  # noqa: BLE001 - anything else is what we look for
                 self.errors.append(repr(e))
             time.sleep(0.02)
@@ -113,6 +114,7 @@ def test_kill_9_at_any_moment_then_rerun_equals_a_clean_crawl(tmp_path, nwb_file
             report.append((round(frac, 2), phase, poller.reads))
             assert diff == {}, f"killed at {frac:.0%} of a crawl: {diff}"
             assert poller.errors == [], poller.errors[:3]
+            assert poller.reads > 0, "the poller never read the index: the test saw nothing"
     print(f"\nkill -9 during a {duration:.1f} s crawl, then rerun (all equal to a clean crawl):")
     for frac, phase, reads in report:
         print(f"  at {frac:.0%}: left {phase}; {reads} reads by a poller, none failed")

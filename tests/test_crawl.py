@@ -575,3 +575,59 @@ def test_summaries_of_an_older_walk_are_read_again_and_counted(server, tmp_path)
         n = idx.sql("SELECT count(n_objects) AS n FROM nwb_files").rows()[0]["n"]
     assert n == len(readable)
     assert all(json.loads(f.read_text())["version"] == SUMMARY_VERSION for f in cached)
+
+
+def test_suspicious_paths_sizes_and_names_are_kept_with_an_error_row(archive_copy, tmp_path):
+    """Paths with '..', absolute ones, NUL or control characters, negative or missing
+    sizes, a metadata.path other than the listed one, and dandiset names that are missing
+    or a megabyte long: every row is kept as given, each gets an error row, and such a path
+    never becomes a file name."""
+    from dandindex.display import file_stem
+
+    folder = read_folder(archive_copy)
+    ds = next(k for k, d in folder.items() if len(d["assets"]) >= 8 and not d["versions"])
+    listing = archive_copy / "dandisets" / ds / "assets.jsonl"
+    items = [json.loads(line) for line in listing.read_text().splitlines()]
+    bad_paths = ["../../etc/passwd.nwb", "/abs/sub-1.nwb", "sub-1/a\x00b.nwb", "sub-1/\x1b[2Jx.nwb"]
+    changes = {}
+    for item, p in zip(items, bad_paths, strict=False):
+        item["path"] = item["metadata"]["path"] = p
+        changes[item["asset_id"]] = "path"
+    items[4]["size"] = -5
+    changes[items[4]["asset_id"]] = "size"
+    items[5]["size"] = None
+    items[5]["metadata"].pop("contentSize", None)
+    changes[items[5]["asset_id"]] = "size"
+    items[6]["metadata"]["path"] = "somewhere/else.nwb"
+    changes[items[6]["asset_id"]] = "metadata.path"
+    listing.write_text("".join(json.dumps(i) + "\n" for i in items))
+    others = [k for k, d in folder.items() if k != ds and not is_embargoed(d["draft"])][:2]
+    names = {others[0]: "x" * 1_000_000, others[1]: None}
+    for k, name in names.items():
+        meta_file = archive_copy / "dandisets" / k / "dandiset.json"
+        meta = json.loads(meta_file.read_text())
+        meta["name"] = name
+        meta_file.write_text(json.dumps(meta))
+
+    with ArchiveServer(archive_copy, api_key=API_KEY) as srv:
+        crawl(srv, tmp_path / "idx")
+    assets = {(r["asset_id"], r["version"]): r for r in table(tmp_path / "idx", "assets")}
+    errors = table(tmp_path / "idx", "crawl_errors")
+    for asset_id, what in changes.items():
+        assert (asset_id, "draft") in assets, "the row is kept"
+        mine = [e for e in errors if e["asset_id"] == asset_id and e["stage"] == "asset_metadata"]
+        assert any(e["error"].startswith(f"{what}:") for e in mine), (
+            what,
+            mine,
+            assets[(asset_id, "draft")]["size"],
+        )
+    kept = [assets[(i["asset_id"], "draft")]["path"] for i in items[:4]]
+    assert kept == bad_paths  # as given
+    for p in bad_paths:
+        stem = file_stem(p)
+        assert stem and all(c.isalnum() or c in "-_" for c in stem), stem
+    for k in names:
+        mine = [e for e in errors if e["dandiset_id"] == k and e["stage"] == "version_metadata"]
+        assert any(e["error"].startswith("name:") for e in mine), (k, mine)
+    versions = {r["dandiset_id"]: r for r in table(tmp_path / "idx", "versions")}
+    assert len(versions[others[0]]["name"]) == 1_000_000

@@ -24,7 +24,8 @@ VARYING = {"summarized_at", "seconds", "read_url"}
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("distributed", reason="distributed is a dependency")
+    import distributed  # a dependency (pyproject): missing it is a failure, not a skip
+
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,

@@ -290,3 +290,13 @@ def parse_ints(text: str | None, option: str = "--channels") -> list[int] | None
             raise UsageError(f"{option}: the range {part} runs backwards.")
         out += range(lo, hi + 1)
     return out
+
+
+def file_stem(path: str, limit: int = 60) -> str:
+    """A safe file-name stem from an asset path's last part: letters, digits, ``-_.``
+    only (``..``, separators, NUL and control characters never reach a file name)."""
+    import re
+
+    last = re.split(r"[\\/]", path)[-1].split(".")[0]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", last).strip("_")
+    return stem[:limit] or "asset"

@@ -133,8 +133,10 @@ def plot(
         return
     object_path = _check_object(object_path, objects, asset)
     if target is None:
-        stem = Path(handle.path).name.split(".")[0]
-        target = check_out(f"{stem}_{object_path.rsplit('/', 1)[-1]}.png")
+        from dandindex.display import file_stem
+
+        stem = file_stem(handle.path)
+        target = check_out(f"{stem}_{file_stem(object_path.rsplit('/', 1)[-1])}.png")
     fig = handle.plot(object_path, start=start, stop=stop, columns=columns)
     fig.savefig(target, bbox_inches="tight", dpi=100)
     click.echo(str(target))

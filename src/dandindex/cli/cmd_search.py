@@ -166,6 +166,7 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
     if not isinstance(result, AssetSet):
         raise click.UsageError("--plot works with --level asset.")
     from dandindex.cli.base import outside_index
+    from dandindex.display import file_stem
 
     folder = Path(outside_index(plot_dir, "--plot-dir"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -173,7 +174,7 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
 
     done = 0
     for handle in result.handles()[:n]:
-        name = handle.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        name = file_stem(handle.path)
         target = folder / f"{handle.dandiset_id}_{name}_{handle.asset_id[:8]}.png"
         try:
             handle.plot(object_path).savefig(target, bbox_inches="tight")

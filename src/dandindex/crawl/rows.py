@@ -218,6 +218,7 @@ def version_rows(
             tid = normalize_taxon(s.get("identifier"))
             if tid:
                 species_ids.append(tid)
+    name = as_str(meta.get("name"), "name", problems)
     about = [a for a in as_list(meta.get("about"), "about", problems) if isinstance(a, dict)]
     anatomy = names(
         # Anatomy, and the GenericType entries labs use for regions (Disorders are not places)
@@ -233,7 +234,7 @@ def version_rows(
     row = {
         "dandiset_id": dandiset_id,
         "version": version,
-        "name": as_str(meta.get("name"), "name", problems),
+        "name": name,
         "description": as_str(meta.get("description"), "description", problems),
         "status": info.get("status"),
         "schema_version": check_schema(meta, problems),
@@ -301,10 +302,40 @@ def version_rows(
                 else None,
             }
         )
+    if why := name_problem(name):
+        problems.append(why)
     return row, contributors, problems
 
 
 # ----------------------------------------------------------------------------- assets
+
+
+#: a name longer than this is kept but recorded (a dandiset's name is a title)
+LONG_NAME = 1000
+
+
+def name_problem(name: str | None, field: str = "name") -> str | None:
+    """Why a dandiset's name is suspicious (missing, huge, control characters), or None."""
+    if not name or not name.strip():
+        return f"{field}: missing or empty"
+    if len(name) > LONG_NAME:
+        return f"{field}: {len(name):,} characters long (kept; a title is under {LONG_NAME})"
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in name):
+        return f"{field}: holds control characters (kept)"
+    return None
+
+
+def path_problem(path: str) -> str | None:
+    """Why an asset path is unsafe to use as one (``..``, absolute, NUL or control
+    characters), or None. Such a path is kept in the index as given, recorded, and never
+    made into a file name (`dandindex.display.file_stem`)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return f"path: {path!r:.80} holds NUL or control characters (kept as given)"
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", path):
+        return f"path: {path!r:.80} is absolute (kept as given)"
+    if ".." in re.split(r"[\\/]", path):
+        return f"path: {path!r:.80} climbs out of the dandiset with '..' (kept as given)"
+    return None
 
 
 def asset_row(
@@ -328,6 +359,12 @@ def asset_row(
         path = ""
     elif not listed_path:
         problems.append("path: missing from the listing; the metadata's path is used")
+    elif meta_path and meta_path != listed_path:
+        problems.append(
+            f"metadata.path: {meta_path!r:.80} differs from the listed path (the listed one is used)"
+        )
+    if path and (why := path_problem(path)):
+        problems.append(why)
     digest = as_dict(meta.get("digest"), "digest", problems)
     content_urls = as_list(meta.get("contentUrl"), "contentUrl", problems)
     s3_url = next(
@@ -403,6 +440,10 @@ def asset_row(
         problems.append("size: not usable; the metadata's contentSize is used")
     elif size is None:
         size = content_size
+    if size is None:
+        problems.append("size: missing from the listing and the metadata")
+    elif size < 0:
+        problems.append(f"size: {size} is negative (kept)")
     row = {
         "asset_id": asset_id,
         "dandiset_id": dandiset_id,

@@ -40,7 +40,7 @@ class AssetRecord:
     blob: str | None
     zarr: str | None
     path: str
-    size: int
+    size: int | None
     created: str
     modified: str
     file: Path
@@ -84,7 +84,8 @@ def read_asset_records(path: Path) -> list[AssetRecord]:
                         blob=item.get("blob"),
                         zarr=item.get("zarr"),
                         path=str(item["path"]),
-                        size=int(item.get("size") or 0),
+                        # as listed (a hostile archive may list null or negative sizes)
+                        size=item["size"] if isinstance(item.get("size"), int) else None,
                         created=str(item.get("created") or ""),
                         modified=str(item.get("modified") or ""),
                         file=path,
@@ -153,7 +154,7 @@ class VersionData:
 
     @property
     def size(self) -> int:
-        return sum(a.size for a in self.assets)
+        return sum(a.size or 0 for a in self.assets)
 
     @property
     def status(self) -> str:
