@@ -110,6 +110,8 @@ class Index:
         self.con.close()
         if self._sandbox is not None:
             self._sandbox.close()
+        if self.files.keep is not None:  # a temporary whole copy (a server without Range)
+            self.files.keep.cleanup()
 
     # -- SQL --------------------------------------------------------------------------
 

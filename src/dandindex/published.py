@@ -94,6 +94,7 @@ class SnapshotFiles:
     where: str
     local: Path | None = None
     notes: list[str] = field(default_factory=list)
+    keep: Any = None  # what keeps a temporary copy alive (removed with this object)
 
     def key(self, name: str) -> str | None:
         return self.keys.get(name)
@@ -139,12 +140,17 @@ def open_snapshot(ref: str | os.PathLike[str], endpoint_url: str | None = None) 
         raise DandindexError(f"{ref}/{MANIFEST} is not a published dandindex index.")
     keys = {name: t["key"] for name, t in raw["files"].items()}
     local = Path(root) if fs.protocol in ("file", ("file", "local")) else None
-    notes = []
     if str(ref).startswith(("http://", "https://")) and not serves_ranges(
         posixpath.join(root, MANIFEST)
     ):
-        fs, notes = _whole_files(fs, str(ref), raw)
-    return SnapshotFiles(fs, root, keys, raw, str(ref), local=local, notes=notes)
+        from fsspec.implementations.local import LocalFileSystem
+
+        folder, keep, notes = _whole_files(fs, root, raw)
+        return SnapshotFiles(
+            LocalFileSystem(), str(folder), keys, raw, str(ref), local=folder, notes=notes,
+            keep=keep,
+        )  # fmt: skip
+    return SnapshotFiles(fs, root, keys, raw, str(ref), local=local)
 
 
 #: an index on a server that ignores Range is read whole, if it is no bigger than this
@@ -163,27 +169,40 @@ def serves_ranges(url: str, timeout: float = 30.0) -> bool:
         raise DandindexError(f"Cannot reach the index at {url}: {e}") from None
 
 
-def _whole_files(fs: Any, ref: str, manifest: dict[str, Any]) -> tuple[Any, list[str]]:
-    """A filesystem that fetches each file whole on first use into a temporary cache
-    (never a range the server would answer with other bytes), or a sentence to pull."""
+def _whole_files(fs: Any, ref: str, manifest: dict[str, Any]) -> tuple[Path, Any, list[str]]:
+    """The index's files downloaded whole (never a range the server would answer with other
+    bytes) into a temporary folder, each checked against its sha256; or, above
+    `WHOLE_FILES_LIMIT`, a sentence saying to pull. Returns (folder, its keeper, notes)."""
     import tempfile
 
-    import fsspec
-
-    size = sum(int(t.get("size") or 0) for t in manifest.get("files", {}).values())
+    files = manifest.get("files", {})
+    size = sum(int(t.get("size") or 0) for t in files.values())
     if size > WHOLE_FILES_LIMIT:
         raise DandindexError(
             f"The server at {ref} ignores HTTP Range requests, so its index "
             f"({size / 1e6:,.0f} MB) cannot be queried in place without downloading it all. "
             f"Copy it once and query the copy: dandindex pull {ref} ./idx"
         )
-    cache = tempfile.TemporaryDirectory(prefix="dandindex-whole-")
-    whole = fsspec.filesystem("simplecache", fs=fs, cache_storage=cache.name, same_names=False)
-    whole._dandindex_cache = cache  # removed with the filesystem
-    return whole, [
-        f"The server at {ref} ignores HTTP Range requests: each table is downloaded whole "
-        f"when first read ({size / 1e6:,.1f} MB in all); `dandindex pull` keeps a copy."
-    ]
+    keep = tempfile.TemporaryDirectory(prefix="dandindex-whole-")
+    folder = Path(keep.name)
+    for t in files.values():
+        target = folder / t["key"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fs.get_file(posixpath.join(ref.rstrip("/"), t["key"]), str(target))
+        if t.get("sha256") and sha256_of(target) != t["sha256"]:
+            keep.cleanup()
+            raise DandindexError(
+                f"{ref}/{t['key']} does not match its sha256 in the manifest (a publish under "
+                "way, or a damaged copy); try again, or pull it."
+            )
+    return (
+        folder,
+        keep,
+        [
+            f"The server at {ref} ignores HTTP Range requests: the index was downloaded whole "
+            f"({size / 1e6:,.1f} MB) into a temporary folder; `dandindex pull` keeps a copy."
+        ],
+    )
 
 
 @dataclass
