@@ -274,6 +274,13 @@ class AssetLookup:
             self._keys = KeyReader(self._open("asset_rows"), "asset_id")
         return self._keys.find(asset_id).to_pylist()
 
+    def warm(self) -> None:
+        """Open now what a page about one asset reads (the files' footers)."""
+        self.keys("")
+        for table in ("assets", "nwb_files", "nwb_objects", "nwb_locations"):
+            if table not in self._readers:
+                self._readers[table] = RowReader(self._open(table))
+
     def located(self, asset_id: str, version: str | None = None) -> dict[str, Any] | None:
         """Where the asset's rows are: of its versions `version`, else the most recent
         published one, else the draft; None if the index does not hold it."""

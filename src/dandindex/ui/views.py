@@ -66,6 +66,7 @@ def warm(app: Any) -> None:
 
         with lock:
             idx.vocab().species()  # the held species (resolving names needs them)
+            idx.searcher().assets.warm()  # the asset pages' lookups (file footers)
         known_species()  # dandi-cli's table (its import is a third of a second)
         _facets(idx, lock, request.args)
         plottable([{"path": "/x", "neurodata_type": "TimeSeries"}])
