@@ -157,3 +157,25 @@ def test_asset_rows_made_in_slices_are_sorted_and_whole(tmp_path, monkeypatch):
     want = con.execute("SELECT asset_id, version FROM assets").fetchall()
     assert keys == sorted(want)
     assert pq.ParquetFile(snap / "asset_rows.parquet").metadata.row_group(0).num_rows <= 2048
+
+
+def test_a_versions_assets_are_a_span_of_rows(tmp_path, monkeypatch):
+    """What a dandiset page lists (a span of asset_facets rows) is the version's assets in
+    path order, as SQL over the assets table gives them, every page."""
+    make(tmp_path, scatter=False, monkeypatch=monkeypatch)
+    with Index(tmp_path) as idx:
+        versions = idx.sql("SELECT DISTINCT dandiset_id, version FROM assets").rows()
+        assert len(versions) >= 5
+        cols = ["asset_id", "path", "size", "version"]
+        for v in versions[:5]:
+            want = idx.sql(
+                "SELECT asset_id, path, size, version FROM assets "
+                "WHERE dandiset_id = $d AND version = $v ORDER BY path, asset_id",
+                {"d": v["dandiset_id"], "v": v["version"]},
+            ).rows()
+            for offset in (0, 50, len(want) - 3):
+                total, got = idx.searcher().version_assets(
+                    v["dandiset_id"], v["version"], offset, 50, cols
+                )
+                assert total == len(want) and got == want[max(0, offset) : max(0, offset) + 50]
+        assert idx.searcher().version_assets("999999", "draft", 0, 50, cols) == (0, [])

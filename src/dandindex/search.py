@@ -124,6 +124,22 @@ class Searcher:
             self._terms = [set(x or ()) for x in t.column(4).to_pylist()]
         return self._versions
 
+    def version_assets(
+        self, dandiset_id: str, version: str, offset: int, limit: int, columns: list[str]
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many assets, `limit` of them from `offset`) of one version, in path order:
+        a version's assets are one run of ``asset_facets`` rows, so this reads a span."""
+        found = self.con.execute(
+            "SELECT first_row, last_row FROM version_rows WHERE dandiset_id = $d AND version = $v",
+            {"d": dandiset_id, "v": version},
+        ).fetchall()
+        if not found:
+            return 0, []
+        first, last = int(found[0][0]), int(found[0][1])
+        start = first - 1 + max(0, offset)
+        stop = min(last, start + max(0, limit))
+        return last - first + 1, self.rows.read_span(start, stop, columns).to_pylist()
+
     def dandiset_runs(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(dandiset ids, first row, last row) of every dandiset, in row order."""
         if self._dandisets_at is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +17,14 @@ def current_index() -> tuple[Any, Any]:
 
 
 def href(pairs: list[tuple[str, str]], base: str = "/") -> str:
-    return base + ("?" + urlencode(pairs) if pairs else "")
+    """A link with these parameters (each pair quoted once per process: a search page links
+    every sidebar value with the current parameters, hundreds of links)."""
+    return base + ("?" + "&".join(_pair(k, str(v)) for k, v in pairs) if pairs else "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _pair(name: str, value: str) -> str:
+    return urlencode([(name, value)])
 
 
 # -- search ----------------------------------------------------------------------------
