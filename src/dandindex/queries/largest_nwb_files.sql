@@ -2,7 +2,8 @@
 -- description: The largest NWB files, with what they hold
 -- param: top: how many (default 20)
 WITH top AS (
-    SELECT * FROM nwb_files WHERE error IS NULL
+    SELECT asset_id, size, nwb_version, n_objects, n_electrodes, n_units, n_rois
+    FROM nwb_files WHERE error IS NULL
     ORDER BY size DESC, asset_id LIMIT coalesce(try_cast($top AS INTEGER), 20)
 )
 SELECT a.dandiset_id, a.path, coalesce(t.size, a.size) AS size, t.nwb_version, t.n_objects,
