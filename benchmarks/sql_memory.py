@@ -1,6 +1,7 @@
 """Benchmark: the memory and time of `dandindex sql ... --limit N` on the 1,000,000-asset
 index (10,000,000 objects) of `benchmarks/query.py`, against the same statement read whole
-(what the command did before the limit reached the query: every row loaded to show 5).
+(what the command did before the limit reached the query: every row loaded, as Arrow, to
+show 5).
 
 Each run is a fresh process (its peak RSS is its own), the CLI's output to /dev/null:
 
@@ -34,7 +35,7 @@ WHOLE = """
 import resource, sys
 from dandindex.index import Index
 with Index(sys.argv[1]) as idx:
-    n = len(idx.sql(sys.argv[2]).rows())
+    n = idx.sql(sys.argv[2]).to_arrow().num_rows  # every row in memory, as Arrow
 print(n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
