@@ -62,6 +62,8 @@ class Index:
         self.con = duckdb.connect(":memory:")
         with contextlib.suppress(duckdb.Error):  # in Jupyter, DuckDB refuses without ipywidgets
             self.con.execute("SET enable_progress_bar = false")  # stdout is for results
+        # a snapshot's files never change under a name: parse each footer once, not per query
+        self.con.execute("SET parquet_metadata_cache = true")
         if self.files.local is None:  # remote files: DuckDB reads them through fsspec
             from dandindex.sandbox import ReadOnlyFileSystem
 

@@ -171,6 +171,7 @@ def sandboxed_connection(
     con.register_filesystem(ReadOnlyFileSystem(path=root, fs=filesystem))
     con.execute(f"SET allowed_directories = ['{PROTOCOL}://']")
     con.execute("SET enable_external_access = false")
+    con.execute("SET parquet_metadata_cache = true")  # snapshot files never change under a name
     prepare(con)
     con.execute("SET lock_configuration = true")
     return con
