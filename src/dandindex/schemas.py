@@ -145,6 +145,11 @@ class NWBFileRow(Row):
     blob_id: str | None = Field(None, description="blob UUID (null for Zarr)")
     sha256: str | None = Field(None, description="blob digest; summaries are keyed on it")
     summary_key: str = Field(description="sha256, else etag, else blob/zarr id")
+    summary_version: int | None = Field(
+        None,
+        description="the walk that made the summary (dandindex.nwb.shape.SUMMARY_VERSION; "
+        "null: before 3); an older one lacks columns and durations: crawl --nwb reads it again",
+    )
     size: int | None = Field(None, description="file size in bytes")
     nwb_version: str | None = Field(None, description="nwb_version as stored")
     identifier: str | None = Field(None, description="NWBFile identifier")
@@ -160,6 +165,9 @@ class NWBFileRow(Row):
     age: str | None = None
     genotype: str | None = None
     n_objects: int | None = Field(None, description="typed groups and datasets")
+    duration: float | None = Field(
+        None, description="seconds of the file's longest series (null: no series' is known)"
+    )
     n_electrodes: int | None = Field(None, description="rows of the electrodes table")
     n_units: int | None = Field(None, description="rows of Units tables")
     n_rois: int | None = Field(None, description="rows of PlaneSegmentation tables")
@@ -203,6 +211,16 @@ class NWBObjectRow(Row):
     n_timestamps: int | None = None
     n_rows: int | None = Field(None, description="rows of a table (length of id)")
     description: str | None = Field(None, description="first 300 characters")
+    columns: list[str] | None = Field(
+        None, description="a table's column names in order (its colnames attribute)"
+    )
+    t_start: float | None = Field(None, description="a series' first time (s, session time)")
+    t_stop: float | None = Field(None, description="a series' last time (s)")
+    duration: float | None = Field(
+        None,
+        description="seconds a series covers: samples / rate, or last - first timestamp when "
+        "the timestamps fit the walk's value budget (64 KiB); null: unknown",
+    )
 
 
 class NWBLocationRow(Row):

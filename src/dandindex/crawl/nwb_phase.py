@@ -189,9 +189,11 @@ def nwb_rows(
 
     def files() -> Iterator[dict[str, Any]]:
         for a in have:
-            f = load(a).file.model_dump()
+            summary = load(a)
+            f = summary.file.model_dump()
             yield {
                 **f,
+                "summary_version": summary.version,
                 "asset_id": a.asset_id,
                 "dandiset_id": a.dandiset_id,
                 "blob_id": a.blob_id,

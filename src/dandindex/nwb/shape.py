@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from dandindex.schemas import NWBFileRow, NWBLocationRow, NWBObjectRow
 
 #: Bump when the walk records something it did not (a field, a better value): cached
-#: summaries of an older version are read again. 1: the unversioned summaries before it.
-SUMMARY_VERSION = 2
+#: summaries of an older version are read again. 1: the unversioned summaries before it;
+#: 3: tables' columns, series' time spans and durations, the file's duration.
+SUMMARY_VERSION = 3
 
-_OWN = {"asset_id", "dandiset_id", "blob_id", "sha256", "summary_key"}
+_OWN = {"asset_id", "dandiset_id", "blob_id", "sha256", "summary_key", "summary_version"}
 
 
 def _part(name: str, row: type[BaseModel]) -> type[BaseModel]:

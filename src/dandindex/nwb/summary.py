@@ -141,6 +141,7 @@ def summarize_zarr_tree(files: dict[str, Any]) -> dict[str, Any]:
                 "n_timestamps": None,
                 "n_rows": None,
                 "description": desc[:300] if isinstance(desc, str) else None,
+                "columns": _colnames(attrs.get("colnames")),
             }
         )
     root = (nodes.get("/") or {}).get(".zattrs") or {}
@@ -153,6 +154,14 @@ def summarize_zarr_tree(files: dict[str, Any]) -> dict[str, Any]:
         "error": None if objects else "no NWB types found in the Zarr metadata",
     }
     return {"file": file, "objects": objects, "locations": [], "transient": False}
+
+
+def _colnames(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return None
 
 
 def summarize_zarr_dir(folder: Path) -> dict[str, Any]:

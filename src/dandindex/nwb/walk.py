@@ -21,8 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from dandindex.errors import RemoteReadError
 from dandindex.nwb.hierarchy import INSTALLED, TypeHierarchy, parents_from_sources
+from dandindex.nwb.timespan import read_ends, time_span
+from dandindex.nwb.timespan import reraise_transfer as _reraise_transfer
 from dandindex.rowfit import clean_text
 
 MAX_VALUE_BYTES = 64 * 1024
@@ -35,14 +36,17 @@ LOCATION_SOURCES = ("electrodes", "imaging_plane", "intracellular_electrode", "o
 # what the walk reads, so that a prefetch can fetch exactly that ahead of it
 WALK_ATTRIBUTES = frozenset(
     ("neurodata_type", "namespace", "object_id", "description", "unit", "conversion", "rate")
-    + ("location", "nwb_version")
+    + ("location", "nwb_version", "colnames")
 )
 FILE_FIELDS = frozenset(
     ("/nwb_version", "/identifier", "/session_description", "/session_start_time")
     + ("/general/institution", "/general/lab", "/general/experimenter", "/general/keywords")
     + tuple(f"/general/subject/{k}" for k in ("subject_id", "species", "sex", "age", "genotype"))
 )
-VALUE_NAMES = frozenset(("starting_time", "imaging_rate", "sampling_rate", "location"))
+#: datasets whose value the walk reads when small; timestamps give a series' time span
+VALUE_NAMES = frozenset(
+    ("starting_time", "imaging_rate", "sampling_rate", "location", "timestamps")
+)
 
 
 def walked(path: str) -> bool:
@@ -130,6 +134,7 @@ class _Walker:
         self.out = WalkResult()
         self.hierarchy = TypeHierarchy()
         self.locations: Counter[tuple[str, str, str]] = Counter()
+        self.ends: list[tuple[dict[str, Any], Any]] = []  # (row, timestamps) read after the walk
 
     # -- small reads -----------------------------------------------------------------
 
@@ -223,6 +228,7 @@ class _Walker:
                 if isinstance(obj, self.h5py.Group):
                     next_level.append((child_path, obj))
             level = next_level if len(seen) < MAX_OBJECTS else []
+        read_ends(self)
         self._file_summary()
         self.out.locations = [
             {"source": s, "object_path": p, "location": loc, "count": n}
@@ -303,6 +309,10 @@ class _Walker:
             "n_timestamps": None,
             "n_rows": None,
             "description": None,
+            "columns": None,
+            "t_start": None,
+            "t_stop": None,
+            "duration": None,
         }
         desc = text(self.attr(obj, "description"))
         row["description"] = desc[:DESCRIPTION_CHARS] if desc else None
@@ -314,6 +324,11 @@ class _Walker:
             ids = self._member(obj, "id")
             if ids is not None and ids.shape:
                 row["n_rows"] = int(ids.shape[0])
+            colnames = self.attr(obj, "colnames")
+            if colnames is not None:  # a DynamicTable: its columns, in order (no extra read)
+                row["columns"] = texts(colnames)
+            if "TimeSeries" in (ndtype, *row["base_types"]):
+                time_span(self, row, obj)
         self.out.objects.append(row)
         self._locations(path, ndtype, row["base_types"], obj)
 
@@ -422,6 +437,9 @@ class _Walker:
             "age": self.dataset_text("/general/subject/age"),
             "genotype": self.dataset_text("/general/subject/genotype"),
             "n_objects": len(objects),
+            "duration": max(
+                (o["duration"] for o in objects if o.get("duration") is not None), default=None
+            ),
             "n_electrodes": n_electrodes,
             "n_units": sum(u["n_rows"] or 0 for u in units) if units else None,
             "n_rois": rows_of("PlaneSegmentation") if by_type.get("PlaneSegmentation") else None,
@@ -438,16 +456,6 @@ def _address(obj: Any) -> int:
     import h5py
 
     return int(h5py.h5o.get_info(obj.id).addr)
-
-
-def _reraise_transfer(e: BaseException) -> None:
-    """A read that failed over the network is not a property of the file: never swallow it
-    as a warning (the summary would be incomplete and cached as if whole)."""
-    seen: BaseException | None = e
-    while seen is not None:
-        if isinstance(seen, RemoteReadError):
-            raise seen
-        seen = seen.__cause__ or seen.__context__
 
 
 def prefetch_for_walk(rangefile: Any, max_value_bytes: int = MAX_VALUE_BYTES) -> Any:
