@@ -179,3 +179,31 @@ def test_a_versions_assets_are_a_span_of_rows(tmp_path, monkeypatch):
                 )
                 assert total == len(want) and got == want[max(0, offset) : max(0, offset) + 50]
         assert idx.searcher().version_assets("999999", "draft", 0, 50, cols) == (0, [])
+
+
+@pytest.mark.parametrize("scatter", [False, True], ids=["adjacent", "scattered"])
+def test_object_names_and_table_columns_per_asset_equal_the_objects(tmp_path, monkeypatch, scatter):
+    """asset_facets' ``has`` and ``table_columns``, streamed in batches that cut assets,
+    equal what the objects give when read whole (computed here in Python)."""
+    snap = make(tmp_path, scatter=scatter, monkeypatch=monkeypatch)
+    has: dict[str, set[str]] = {}
+    cols: dict[str, set[str]] = {}
+    for o in pq.read_table(
+        snap / "nwb_objects.parquet", columns=["asset_id", "path", "columns"]
+    ).to_pylist():
+        if o["path"] != "/":
+            name = o["path"].rsplit("/", 1)[-1]
+            has.setdefault(o["asset_id"], set()).update({o["path"].lower(), name.lower()})
+        for c in o["columns"] or []:
+            cols.setdefault(o["asset_id"], set()).update(
+                {f"{name}.{c}".lower(), f"{o['path']}.{c}".lower()}
+            )
+    rows = pq.read_table(
+        snap / "asset_facets.parquet", columns=["asset_id", "has", "table_columns"]
+    )
+    seen = 0
+    for r in rows.to_pylist():
+        assert r["has"] == sorted(has.get(r["asset_id"], ())), r["asset_id"]
+        assert r["table_columns"] == sorted(cols.get(r["asset_id"], ())), r["asset_id"]
+        seen += bool(r["table_columns"])
+    assert seen > 100

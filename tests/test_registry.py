@@ -37,12 +37,14 @@ def test_every_keyword_and_flag_reads_back_the_same(idx):
         modality="ecephys", species="mouse", area="CA1", file_area="CA1", types=["Units"],
         dandiset="1",
         min_units=1, max_units=10**6, min_electrodes=1, rate_max=10**6, size_min="1kB",
+        area_all=["VISp", "VISl"], has=["units"], column="units.quality", duration_min="1min",
     )  # fmt: skip
     assert q.size == Range(min=1000) and q.type == ("Units",) and q.dandiset == ("1",)
+    assert q.duration == Range(min=60) and q.has == ("units",)
     assert set(q.given()) == {f.name for f in FACETS}
     words = q.describe().split()
     for flag in flags():
-        if flag not in ("--max-electrodes", "--rate-min", "--size-max"):
+        if flag not in ("--max-electrodes", "--rate-min", "--size-max", "--duration-max"):
             assert flag in words, flag
     assert idx.run_search(q).total == idx.count(q)
 
@@ -55,7 +57,8 @@ def test_the_web_form_reads_every_facet():
     args = MultiDict()
     for facet in FACETS:
         for field in facet.fields():
-            value = {"terms": "x", "number": "5", "size": "2GB"}[field.input]
+            value = {"terms": "x", "number": "5", "size": "2GB", "duration": "5s",
+                     "text": "x, y"}[field.input]  # fmt: skip
             args.add(field.param, value)
     query, _ = _query(args)
     for facet in FACETS:
@@ -63,6 +66,8 @@ def test_the_web_form_reads_every_facet():
         if isinstance(facet, RangeFacet):
             lo, hi = getattr(query, facet.name).min, getattr(query, facet.name).max
             assert lo == hi == (2e9 if facet.number == "size" else 5)
+        elif facet.fields()[0].input == "text":  # comma-separated: each a value
+            assert getattr(query, facet.name) == ("x", "y")
     bad = MultiDict([("size_min", "lots")])
     with pytest.raises(UsageError, match="not a size"):
         _query(bad)

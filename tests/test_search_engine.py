@@ -31,6 +31,9 @@ PLAIN = {
     "electrodes": "f.n_electrodes BETWEEN $lo AND $hi",
     "rate": "len(list_filter(f.rates, lambda r: r BETWEEN $lo AND $hi)) > 0",
     "size": "f.size BETWEEN $lo AND $hi",
+    "has": "list_has_any(f.has, $v)",
+    "column": "list_has_any(f.table_columns, $v)",
+    "duration": "f.duration BETWEEN $lo AND $hi",
 }
 VALUES = {
     "modality": ["ecephys", ("ophys", "behavior")],
@@ -43,6 +46,10 @@ VALUES = {
     "electrodes": [Range(max=40), Range(200, 201)],
     "rate": [Range(25, 35), Range(min=20000)],
     "size": [Range(min=5e9), Range(2e9, 2.5e9)],
+    "has": ["units", ("running_speed*", "natural_scenes_presentations")],
+    "column": ["units.quality", ("planesegmentation.image_mask", "start_time")],
+    "duration": [Range(min=600), Range(100, 1000)],
+    "area_all": [("VISp", "CA1"), "VIS"],
 }
 
 
@@ -64,9 +71,10 @@ def plain_rows(idx, query):
     """Row numbers the query matches, by plain SQL over asset_facets and version_rows."""
     where, params = [], {}
     vocab = idx.vocab()
-    for n, (facet, value) in enumerate(query.items()):
+    groups = [g for facet, value in query.items() for g in facet.lookup_sets(value, vocab)]
+    for n, group in enumerate(groups):  # each group ORs its lookups; the groups AND
         ors = []
-        for m, lk in enumerate(facet.lookups(value, vocab)):
+        for m, lk in enumerate(group):
             key = f"{n}_{m}"
             sql = PLAIN[lk.kind].replace("$v", f"$v{key}")
             sql = sql.replace("$lo", f"$lo{key}").replace("$hi", f"$hi{key}")

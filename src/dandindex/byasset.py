@@ -21,12 +21,37 @@ def _q(text: str) -> str:
     return text.replace("'", "''")
 
 
+#: an object's name (the last part of its path)
+_NAME = "regexp_extract(path, '[^/]+$')"
 _TYPES = """
     SELECT asset_id,
            list_sort(list_distinct(flatten(list(list_prepend(neurodata_type, base_types))))) AS types,
            list_sort(list_distinct(list(rate) FILTER (rate IS NOT NULL))) AS rates,
            min(pos) AS object_start, count(*) AS object_count, max(pos) AS object_last
     FROM _batch GROUP BY asset_id
+"""
+#: per asset, the names and paths of its objects and its tables' columns (a query of its
+#: own: in the same aggregate as the types, a batch needs twice the memory)
+_HAS = f"""
+    WITH g AS (
+        SELECT asset_id, list(DISTINCT lower(path)) FILTER (path <> '/') AS paths,
+               flatten(list(
+                   list_transform(columns, lambda c: lower({_NAME} || '.' || c))
+                   || list_transform(columns, lambda c: lower(path || '.' || c))
+               ) FILTER (columns IS NOT NULL)) AS table_columns
+        FROM _batch GROUP BY asset_id
+    )
+    SELECT asset_id,
+           list_sort(list_distinct(coalesce(paths, [])
+               || list_transform(coalesce(paths, []), lambda p: regexp_extract(p, '[^/]+$'))))
+               AS has,
+           list_sort(list_distinct(coalesce(table_columns, []))) AS table_columns
+    FROM g
+"""
+_MERGE_HAS = """
+    SELECT asset_id, list_sort(list_distinct(flatten(list(has)))) AS has,
+           list_sort(list_distinct(flatten(list(table_columns)))) AS table_columns
+    FROM {raw} WHERE asset_id IN (SELECT asset_id FROM {split}) GROUP BY asset_id
 """
 _MERGE_TYPES = """
     SELECT asset_id, list_sort(list_distinct(flatten(list(types)))) AS types,
@@ -150,11 +175,15 @@ def merged(
 
 def types_by_asset(con: Any, source: Path, work: Path) -> None:
     """CREATE TABLE ``asset_types``: per asset of `source` (nwb_objects), its types with
-    their ancestors, its rates and where its rows are (start from 0, count; start null
-    if they are not one run)."""
+    their ancestors, its rates and where its rows are (start from 0, count; start null if
+    they are not one run); and ``asset_has``: the names and paths of its objects
+    (lower-cased, ``has``) and its tables' columns (``table.column`` and
+    ``/path/table.column``, lower-cased, ``table_columns``)."""
     raw = work / "asset_types-raw.parquet"
-    columns = ["asset_id", "neurodata_type", "base_types", "rate"]
-    stream_by_asset(con, source, columns, {raw: _TYPES})
+    columns = ["asset_id", "neurodata_type", "base_types", "rate", "path", "columns"]
+    has = work / "asset_has-raw.parquet"
+    stream_by_asset(con, source, columns, {raw: _TYPES, has: _HAS})
+    merged(con, "asset_has", has, "*", _MERGE_HAS, raw)
     keep = (
         "asset_id, types, rates, CASE WHEN object_last - object_start + 1 = object_count "
         "THEN object_start END AS object_start, object_count"

@@ -59,6 +59,7 @@ class SearchVocab:
     known_types: Callable[[], frozenset[str]] = field(default=lambda: frozenset())
     raw_areas: Callable[[], list[str]] = field(default=lambda: [])  # location strings
     species: Callable[[], list[HeldSpecies]] = field(default=lambda: [])  # held species
+    values: Callable[[str], list[str]] = field(default=lambda kind: [])  # held values of a kind
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,10 @@ class Field:
 
     param: str
     label: str
-    input: str  # "terms" (links in the sidebar, repeatable), "number" or "size"
+    #: "terms" (links in the sidebar, repeatable), "text" (comma-separated), "number",
+    #: "size" or "duration"
+    input: str
+    placeholder: str = ""
 
 
 def parse_size(value: Any) -> int:
@@ -103,6 +107,7 @@ class Facet:
     label: str
     help: str
     nwb: bool = False  # only NWB summaries (crawl --nwb) can answer it
+    summary: int = 0  # the SUMMARY_VERSION of the walk that records what it needs
     kinds: tuple[str, ...] = ()  # the facet_values kinds it derives
     numeric_kinds: tuple[str, ...] = ()  # those of them that hold numbers
 
@@ -139,6 +144,11 @@ class Facet:
         """What to look up (OR-ed); unknown values raise a sentence with the closest ones."""
         raise NotImplementedError
 
+    def lookup_sets(self, value: Any, vocab: SearchVocab) -> list[list[Lookup]]:
+        """Groups of lookups: each group OR-ed, the groups AND-ed (a facet whose repeated
+        values must all hold, like ``--has``, gives a group per value)."""
+        return [self.lookups(value, vocab)]
+
     def derive(self, source: str) -> list[str]:
         """SQL selecting (kind, value, num, row) rows of this facet from `source`."""
         raise NotImplementedError
@@ -169,6 +179,7 @@ class TermsFacet(Facet):
         default=lambda term, vocab: term
     )
     note: Callable[[str, SearchVocab], str | None] | None = None
+    summary: int = 0
 
     @property
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -255,6 +266,7 @@ class RangeFacet(Facet):
     where: str = ""
     nwb: bool = False
     metavar: str | None = None
+    summary: int = 0
 
     @property
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]

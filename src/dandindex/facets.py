@@ -9,7 +9,8 @@
   placeholders and unmapped strings too (no acronym), so they stay searchable as text;
 - ``asset_facets``: one row per asset with its species id (and ``species_ids``: its own, or
   else its dandiset's, ``species_inherited``), modalities, NWB types (with
-  ancestors), area acronyms (with ancestors), raw areas, counts, rates and its lower-cased
+  ancestors), area acronyms (with ancestors), raw areas, counts, rates, object names and
+  paths, table columns, the file's duration and its lower-cased
   path (``text``), numbered (``row``) in (dandiset, version, path) order;
 - ``version_rows``: per (dandiset, version), its first and last ``row`` and its searchable
   text (name, description, keywords), so text matches a version once, not every asset;
@@ -61,7 +62,7 @@ FACET_TABLES = (
     "asset_rows",
 )
 #: Bump when the search tables change; stored in facet_bitmaps' Parquet metadata.
-FACETS_VERSION = 3
+FACETS_VERSION = 4
 FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
 ROW_GROUP = 65536
@@ -270,6 +271,7 @@ def _asset_facets_sql(offset: int) -> str:
         ),
         ids AS (SELECT DISTINCT asset_id FROM a),
         t AS (SELECT * FROM asset_types WHERE asset_id IN (SELECT asset_id FROM ids)),
+        h AS (SELECT * FROM asset_has WHERE asset_id IN (SELECT asset_id FROM ids)),
         fa AS (SELECT * FROM file_areas WHERE asset_id IN (SELECT asset_id FROM ids)),
         an AS (
             SELECT asset_id,
@@ -289,7 +291,7 @@ def _asset_facets_sql(offset: int) -> str:
             FROM fa FULL JOIN an USING (asset_id)
         ),
         n AS (
-            SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url,
+            SELECT asset_id, n_units, n_electrodes, metadata_ranges, read_url, duration,
                    species AS nwb_species
             FROM nwb_files
             WHERE asset_id IN (SELECT asset_id FROM ids)
@@ -313,15 +315,18 @@ def _asset_facets_sql(offset: int) -> str:
                list_sort({modalities_expr()}) AS modalities,
                coalesce(t.types, []) AS types,
                coalesce(t.rates, []) AS rates,
+               coalesce(h.has, []) AS has,
+               coalesce(h.table_columns, []) AS table_columns,
                coalesce(ar.areas, []) AS areas,
                coalesce(ar.area_tree, []) AS area_tree,
                coalesce(ar.raw_areas, []) AS raw_areas,
                coalesce(ar.file_area_tree, []) AS file_area_tree,
                coalesce(ar.file_raw_areas, []) AS file_raw_areas,
-               n.n_units, n.n_electrodes, n.metadata_ranges, n.read_url,
+               n.n_units, n.n_electrodes, n.duration, n.metadata_ranges, n.read_url,
                lower(a.path) AS text
         FROM a
         LEFT JOIN t USING (asset_id)
+        LEFT JOIN h USING (asset_id)
         LEFT JOIN ar USING (asset_id)
         LEFT JOIN n USING (asset_id)
         LEFT JOIN species_map sm ON a.species_id IS NULL AND sm.raw = n.nwb_species

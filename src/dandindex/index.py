@@ -27,13 +27,14 @@ import pyarrow as pa
 from dandindex.errors import DandindexError, QueryError, hint
 from dandindex.facets import FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
 from dandindex.handles import AssetHandle
+from dandindex.inside import inside_counts
 from dandindex.instances import with_links
 from dandindex.published import is_url, open_snapshot
 from dandindex.query import SearchQuery
 from dandindex.registry import SearchVocab
 from dandindex.results import AssetSet, DandisetSet, Result
 from dandindex.schemas import TABLES, create_table_view, describe
-from dandindex.search import HANDLE_COLUMNS, Searcher
+from dandindex.search import HANDLE_COLUMNS, Searcher, older_summaries
 from dandindex.store import resolve_index_dir
 
 __all__ = ["Index", "QueryError"]
@@ -70,6 +71,7 @@ class Index:
             self.con.register_filesystem(ReadOnlyFileSystem(path=self.files.root, fs=self.files.fs))
         self._sandbox: duckdb.DuckDBPyConnection | None = None
         self._searcher: Searcher | None = None
+        self._said: dict[int, list[str]] = {}  # older_summaries, per version needed
         for name in TABLES:
             create_table_view(self.con, name, self._file(name))
 
@@ -258,6 +260,7 @@ class Index:
             "published": m.get("published"),
             "pulled": m.get("pulled"),
             "nwb_area_coverage": self.area_coverage(),
+            "nwb_inside": inside_counts(self.con),
             "notes": self.notes,
         }
 
@@ -352,6 +355,7 @@ class Index:
             )
         vocab = self.vocab()
         result.notes = [n for f, v in query.items() for n in f.notes(v, vocab)]
+        result.notes += older_summaries(self, max((f.summary for f, _ in query.items()), default=0))
         if table.num_rows == 0:
             result.notes += self.explain(query)
         return result

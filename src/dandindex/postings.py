@@ -44,7 +44,7 @@ SCHEMA = pa.schema(
     ]
 )
 #: kinds with many values (or big bitmaps): read a value at a time, never all at once
-BY_VALUE = ("dandiset", "raw_area", "file_raw_area", "trigram")
+BY_VALUE = ("dandiset", "raw_area", "file_raw_area", "trigram", "has", "column")
 _BATCH = 1 << 20
 
 

@@ -9,7 +9,9 @@ matches nothing. `SearchQuery`, the search plan, the derivation of the search ta
 `dandindex search` options, the web form, `Index.explain`, shell completion and the
 README's option list all loop over `FACETS`: a new facet is one object here and its test.
 
-Repeating a facet's value ORs (``--area CA1 --area CA3``); different facets AND.
+Repeating a facet's value ORs (``--area CA1 --area CA3``); different facets AND. The facets
+about what a file holds (``--has``, ``--column``, ``--area-all``, `dandindex.inside`) AND
+their repeated values too: each must be in the file.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dandindex.facet import (
     parse_size,
     text,
 )
+from dandindex.inside import AreaAllFacet, ColumnFacet, DurationFacet, HasFacet
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import resolve_modality
 from dandindex.vocab.species import resolve_species_all, species_note
@@ -108,6 +111,16 @@ def _dandiset(term: str, vocab: SearchVocab) -> str:
     return term.zfill(6) if term.isdigit() else term
 
 
+_FILE_AREA = AreaFacet(
+    "file_area",
+    "Brain area (in the file)",
+    "like --area, but only where the file itself records it (electrodes, imaging "
+    "planes, intracellular electrodes), not the asset's or dandiset's anatomy",
+    "",
+    nwb=True,
+    prefix="file_",
+)
+
 FACETS: tuple[Facet, ...] = (
     TermsFacet(
         "modality",
@@ -131,14 +144,16 @@ FACETS: tuple[Facet, ...] = (
         "(from the file's electrodes and planes, and the asset's or dandiset's anatomy)",
         "",
     ),
-    AreaFacet(
-        "file_area",
-        "Brain area (in the file)",
-        "like --area, but only where the file itself records it (electrodes, imaging "
-        "planes, intracellular electrodes), not the asset's or dandiset's anatomy",
+    _FILE_AREA,
+    AreaAllFacet(
+        "area_all",
+        "Areas in the same file",
+        "an area the file itself records, with the hierarchy (VIS: any visual area); "
+        "repeat = AND: every one recorded in the same file (--area-all VISp --area-all VISl)",
         "",
         nwb=True,
-        prefix="file_",
+        complete=False,
+        area_facet=_FILE_AREA,
     ),
     TermsFacet(
         "type",
@@ -148,6 +163,27 @@ FACETS: tuple[Facet, ...] = (
         nwb=True,
         aliases=("types", "neurodata_type", "neurodata_types"),
         resolve=_type,
+    ),
+    HasFacet(
+        "has",
+        "Holds object",
+        "an object the file holds, by name (running_speed) or path "
+        "(/processing/behavior/running_speed); * and ? glob (natural*); "
+        "repeat = AND: every one must be in the file",
+        "unnest(has)",
+        nwb=True,
+        complete=False,
+    ),
+    ColumnFacet(
+        "column",
+        "Table column",
+        "a table's column: TABLE.COLUMN (trials.reward, units.quality), a table path "
+        "(/intervals/trials.reward) or a column alone (reward); globs allowed; "
+        "repeat = AND",
+        "unnest(table_columns)",
+        nwb=True,
+        complete=False,
+        summary=3,
     ),
     TermsFacet(
         "dandiset",
@@ -185,6 +221,18 @@ FACETS: tuple[Facet, ...] = (
         ("--rate-min", "--rate-max"),
         nwb=True,
         metavar="HZ",
+    ),  # fmt: skip
+    DurationFacet(
+        "duration",
+        "Duration (s)",
+        "the file's duration, its longest series (seconds; 600, 10min, 2h)",
+        "duration",
+        ("--duration-min", "--duration-max"),
+        number="duration",
+        where="duration IS NOT NULL",
+        nwb=True,
+        metavar="SECONDS",
+        summary=3,
     ),  # fmt: skip
     RangeFacet(
         "size",

@@ -80,7 +80,9 @@ class Searcher:
             known_types=lambda: frozenset(self.postings.counts("type")),
             raw_areas=lambda: sorted(self.postings.counts("raw_area")),
             species=lambda: self._held(),
+            values=self._values_of,
         )
+        self._values: dict[str, list[str]] = {}
         self._species: list[Any] | None = None
         self._versions: tuple[np.ndarray, np.ndarray, list[str], list[str]] | None = None
         self._dandisets_at: tuple[list[str], np.ndarray, np.ndarray] | None = None
@@ -100,6 +102,12 @@ class Searcher:
         self.dandiset_runs()
         if len(self.versions()[0]):
             self.rows.read(BitMap([1]), ["row"])
+
+    def _values_of(self, kind: str) -> list[str]:
+        """Every value of a kind the index holds, sorted (read once)."""
+        if kind not in self._values:
+            self._values[kind] = sorted(self.postings.counts(kind))
+        return self._values[kind]
 
     def _held(self) -> list[Any]:
         if self._species is None:
@@ -160,7 +168,11 @@ class Searcher:
 
     def matches(self, query: SearchQuery) -> BitMap:
         """The rows of ``asset_facets`` that `query` matches."""
-        sets = [self.postings.any_of(f.lookups(v, self.vocab)) for f, v in query.items()]
+        sets = [
+            self.postings.any_of(group)
+            for f, v in query.items()
+            for group in f.lookup_sets(v, self.vocab)
+        ]
         if query.text:
             sets.append(self._text(query.text))
         return intersect(sets) if sets else self.everything()
@@ -351,6 +363,25 @@ class AssetLookup:
         for r in [self._keys, *self._readers.values()]:
             if r is not None:
                 r.file.close()
+
+
+def older_summaries(idx: Any, needed: int) -> list[str]:
+    """A sentence when some NWB files were summarised by a walk older than `needed` (they
+    lack what a facet asks about: table columns, durations): `crawl --nwb` reads them again.
+    Counted once per index (``idx._said``)."""
+    if not needed:
+        return []
+    if needed in idx._said:
+        return list(idx._said[needed])
+    old, total = idx.con.execute(
+        "SELECT count(*) FILTER (coalesce(summary_version, 1) < $v), count(*) "
+        "FROM nwb_files WHERE error IS NULL",
+        {"v": needed},
+    ).fetchall()[0]
+    idx._said[needed] = [] if not old else [f"{old:,} of the {total:,} NWB files were summarised by an older dandindex, which "
+            "did not record table columns and durations: they cannot match. "
+            f"`dandindex crawl --nwb --index {idx.path}` reads them again (only those)."]  # fmt: skip
+    return list(idx._said[needed])
 
 
 def explain(idx: Any, query: SearchQuery) -> list[str]:

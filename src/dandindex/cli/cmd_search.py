@@ -33,6 +33,21 @@ class SizeType(click.ParamType):
             self.fail(str(e), param, ctx)
 
 
+class DurationType(click.ParamType):
+    """A duration in seconds: 600, 600s, 10min, 1.5h."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        from dandindex.errors import UsageError
+        from dandindex.inside import parse_duration
+
+        try:
+            return parse_duration(value)
+        except UsageError as e:
+            self.fail(str(e), param, ctx)
+
+
 def complete_facet(kind: str) -> Callable[..., list[str]]:
     """Shell completion of a facet's values: modalities from the vocabulary, other kinds
     from the index (nothing when there is no index yet)."""
@@ -62,7 +77,13 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The click options of every facet of the registry (`dandindex.registry.FACETS`)."""
     for facet in reversed(FACETS):
         for o in reversed(facet.options()):
-            kind = SizeType() if o.number == "size" else NUMBER_TYPES[o.number]
+            kind = (
+                SizeType()
+                if o.number == "size"
+                else DurationType()
+                if o.number == "duration"
+                else NUMBER_TYPES[o.number]
+            )
             f = click.option(
                 o.flag,
                 o.dest,
@@ -98,6 +119,15 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     is_flag=True,
     help="Only the dandi:// URLs of the matches, one a line (what `dandi download` takes).",
 )
+@click.option(
+    "--manifest",
+    "manifest",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Write a cohort manifest (TSV) of every match: the query, the index snapshot and "
+    "crawl time, then each asset's dandi:// URL, id, path, size and sha256.",
+)
 @index_option
 @output_options
 def search(
@@ -107,6 +137,7 @@ def search(
     plot_dir: str | None,
     plot_n: int,
     urls: bool,
+    manifest: str | None,
     index_dir: str | None,
     output: Output,
     **facet_values: Any,
@@ -122,6 +153,10 @@ def search(
     --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches
     (a PNG each; files that cannot be read are skipped with a sentence).
 
+    --has, --column and --area-all name what a file must hold: repeating them ANDs (each
+    must be there), unlike the other facets. --manifest FILE writes the matches as a cohort
+    manifest to download and cite later.
+
     Example: dandindex search --species mouse --modality ophys --area VISp --format table
     """
     from dandindex.query import SearchQuery
@@ -131,6 +166,14 @@ def search(
         limit = PAGE  # a first page on a terminal; the notice says how many more
     query = SearchQuery.from_keywords(text, level=level, limit=limit, **facet_values)
     with open_index(index_dir) as idx:
+        if manifest:
+            from dandindex.cli.base import outside_index
+            from dandindex.cohort import write_manifest
+
+            target = outside_index(manifest, "--manifest")
+            n = write_manifest(idx, query.replace(limit=output.limit), target)
+            click.echo(f"{n:,} assets written to the manifest {target}.", err=True)
+            return
         result = idx.run_search(query)
         if urls:
             if level != "asset":

@@ -73,6 +73,21 @@ APPROACH = [
     [],
 ]
 RATES = [30000.0, 1000.0, 30.0, 20000.0, 50.0]
+#: where each type's objects are (as files hold them; `{j}` a small number), and columns
+PLACES = [
+    "/acquisition/ElectricalSeries{j}",
+    "/units",
+    "/acquisition/TwoPhotonSeries",
+    "/processing/ophys/DfOverF/RoiResponseSeries{j}",
+    "/processing/ophys/ImageSegmentation/PlaneSegmentation",
+    "/acquisition/sweep_{j}",
+    "/processing/behavior/Position/running_speed{j}",
+    "/intervals/natural_scenes_presentations",
+    "/general/optophysiology/ImagingPlane",
+    "/processing/behavior",
+]
+COLUMNS = {1: ["spike_times", "quality", "electrodes"], 4: ["image_mask"],
+           7: ["start_time", "stop_time", "frame"]}  # fmt: skip
 
 
 def write_index(
@@ -152,7 +167,7 @@ def write_index(
                 pa.table(
                     {
                         "asset_id": asset_ids[obj_asset[s:e]],
-                        "path": [f"/acquisition/obj{i}" for i in range(n)],
+                        "path": [PLACES[k].format(j=j % 7) for j, k in enumerate(t)],
                         "neurodata_type": [TYPES[k][0] for k in t],
                         "namespace": ["core"] * n,
                         "base_types": [TYPES[k][1] for k in t],
@@ -172,6 +187,13 @@ def write_index(
                         "n_timestamps": [None] * n,
                         "n_rows": [None] * n,
                         "description": [None] * n,
+                        "columns": [COLUMNS.get(k) for k in t],
+                        "t_start": [None] * n,
+                        "t_stop": [None] * n,
+                        "duration": [
+                            1000 / RATES[k % len(RATES)] if k in (0, 2, 3, 5, 6) else None
+                            for k in t
+                        ],  # fmt: skip
                     },
                     schema=SCHEMAS["nwb_objects"],
                 ),
@@ -203,6 +225,10 @@ def write_index(
             "summary_key": pa.array(asset_ids),
             "n_units": pa.array(units),
             "n_electrodes": pa.array(rng.integers(0, 384, n_assets)),
+            "duration": pa.array(
+                np.where(rng.random(n_assets) < 0.2, np.nan, rng.uniform(10, 7200, n_assets)),
+                from_pandas=True,
+            ),
             "experimenters": pa.array([[]] * n_assets, pa.list_(pa.string())),
             "keywords": pa.array([[]] * n_assets, pa.list_(pa.string())),
             "neurodata_types": pa.array([[]] * n_assets, pa.list_(pa.string())),

@@ -1,0 +1,223 @@
+"""Facets about what is inside the files: objects they hold (``--has``), their tables'
+columns (``--column``), their duration (``--duration-min``) and areas recorded together
+(``--area-all``). Registered in `dandindex.registry.FACETS` like every facet.
+
+``--has`` and ``--column`` name things a file must hold; repeating them ANDs (every one must
+be there), unlike the other facets, whose repeated values OR. So does ``--area-all``.
+Names and globs are matched against the values the index holds (lower-cased): an unknown
+name gets a sentence with the closest held ones, never a silent empty result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dandindex.errors import UsageError, closest
+from dandindex.facet import Field, Lookup, RangeFacet, SearchVocab, TermsFacet
+
+_GLOB = re.compile(r"[*?\[]")
+DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+                  "ms": 1e-3, "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0,
+                  "minutes": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
+                  "hours": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}  # fmt: skip
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 600, 600s, 10min, 1.5h, 2 hours, 90m (m: minutes)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
+    if not m or m.group(2).lower() not in DURATION_UNITS:
+        raise UsageError(f"{value!r} is not a duration; write it like 600 (seconds), 10min or 2h.")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2).lower()]
+
+
+def _terms(value: tuple[str, ...], flag: str, example: str) -> list[str]:
+    out = [v.strip().lower() for v in value]
+    if any(not v for v in out):
+        raise UsageError(f"{flag} needs a name, e.g. {flag} {example}.")
+    return out
+
+
+def _or_list(names: list[str], n: int = 8) -> str:
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
+
+
+def _split(values: list[str]) -> list[tuple[str, str]]:
+    """Held ``table.column`` values as (table, column)."""
+    return [tuple(v.rsplit(".", 1)) for v in values if "." in v]  # type: ignore[misc]
+
+
+@dataclass(frozen=True, eq=False)
+class HasFacet(TermsFacet):
+    """Files holding an object (a typed group or dataset, what ``nwb_objects`` lists) whose
+    name or path is each term; ``*``/``?`` glob. Repeat = AND."""
+
+    def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
+        return [lk for group in self.lookup_sets(value, vocab) for lk in group]
+
+    def lookup_sets(self, value: tuple[str, ...], vocab: SearchVocab) -> list[list[Lookup]]:
+        held = vocab.values(self.name)
+        return [[Lookup(self.name, self._matching(t, held))]
+                for t in _terms(value, "--has", "running_speed")]  # fmt: skip
+
+    def _matching(self, term: str, held: list[str]) -> tuple[str, ...]:
+        path = "/" in term
+        if path:
+            term = "/" + term.strip("/")
+        if _GLOB.search(term):
+            hits = [v for v in held if v.startswith("/") == path and fnmatch.fnmatchcase(v, term)]
+        else:
+            hits = [term] if term in set(held) else []
+        if hits:
+            return tuple(hits)
+        if not held:
+            raise UsageError(
+                "This index holds no NWB objects (it was crawled without --nwb): --has needs "
+                "them. Add them with: dandindex crawl --nwb"
+            )
+        pool = [v for v in held if v.startswith("/") == path]
+        near = closest(_GLOB.sub("", term), pool) or pool[:8]
+        kind = "path" if path else "name"
+        raise UsageError(
+            f"No object {kind} in this index {'matches' if _GLOB.search(term) else 'is'} "
+            f"{term!r}. Closest: {_or_list(near)}."
+        )
+
+    def fields(self) -> list[Field]:
+        return [Field(self.name, self.label, "text", placeholder="running_speed, natural*")]
+
+    def from_form(self, args: Any) -> tuple[str, ...]:
+        return tuple(t.strip() for v in args.getlist(self.name) for t in v.split(",") if t.strip())
+
+    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(self.name, ", ".join(value))] if value else []
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnFacet(HasFacet):
+    """Files with a table holding a column: ``trials.reward``, ``units.quality``,
+    ``/intervals/trials.reward`` (a table path), or a column alone (``reward``: any table);
+    globs allowed. Repeat = AND."""
+
+    def lookup_sets(self, value: tuple[str, ...], vocab: SearchVocab) -> list[list[Lookup]]:
+        held = vocab.values(self.name)
+        return [[Lookup(self.name, self._columns(t, held))]
+                for t in _terms(value, "--column", "trials.reward")]  # fmt: skip
+
+    def _columns(self, term: str, held: list[str]) -> tuple[str, ...]:
+        if not held:
+            raise UsageError(
+                "This index holds no table columns (it was crawled without --nwb, or before "
+                "dandindex recorded them): crawl again with: dandindex crawl --nwb"
+            )
+        table, _, column = term.rpartition(".")
+        if table.startswith("/") or "/" in table:
+            table = "/" + table.strip("/")
+        pairs = _split(held)
+        if _GLOB.search(term):
+            hits = [v for v in held if fnmatch.fnmatchcase(v, term if table else f"*.{term}")]
+        elif not table:
+            hits = [f"{t}.{c}" for t, c in pairs if c == column and not t.startswith("/")]
+        else:
+            hits = [term] if term in set(held) else []
+        if hits:
+            return tuple(hits)
+        tables = sorted({t for t, _ in pairs if t.startswith("/") == table.startswith("/")})
+        if table and not _GLOB.search(term) and table not in tables:
+            raise UsageError(
+                f"No table {table!r} with columns in this index. Closest: "
+                f"{_or_list(closest(table, tables) or tables)}."
+            )
+        if table and not _GLOB.search(term):
+            cols = sorted({c for t, c in pairs if t == table})
+            raise UsageError(
+                f"Table {table!r} has no column {column!r} in this index. Its columns: "
+                f"{_or_list(closest(column, cols) + [c for c in cols if c not in closest(column, cols)], 12)}."
+            )
+        names = sorted({v for v in held if not v.startswith("/")})
+        raise UsageError(
+            f"No table column in this index matches {term!r}. Closest: "
+            f"{_or_list(closest(_GLOB.sub('', term), names) or names)}."
+        )
+
+    def fields(self) -> list[Field]:
+        return [Field(self.name, self.label, "text", placeholder="trials.reward, units.quality")]
+
+
+@dataclass(frozen=True, eq=False)
+class AreaAllFacet(TermsFacet):
+    """Files that record every one of the areas (each with the hierarchy: ``VIS`` is any
+    visual area) in the file itself: electrodes, imaging planes, intracellular electrodes.
+    Looks up the ``file_area`` kinds of `area_facet`; derives nothing of its own."""
+
+    area_facet: Any = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ()
+
+    def derive(self, source: str) -> list[str]:
+        return []
+
+    def lookups(self, value: tuple[str, ...], vocab: SearchVocab) -> list[Lookup]:
+        return [lk for group in self.lookup_sets(value, vocab) for lk in group]
+
+    def lookup_sets(self, value: tuple[str, ...], vocab: SearchVocab) -> list[list[Lookup]]:
+        return [self.area_facet.lookups((t,), vocab) for t in value]
+
+    def fields(self) -> list[Field]:
+        return [Field(self.name, self.label, "text", placeholder="VISp, VISl")]
+
+    def from_form(self, args: Any) -> tuple[str, ...]:
+        return tuple(t.strip() for v in args.getlist(self.name) for t in v.split(",") if t.strip())
+
+    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(self.name, ", ".join(value))] if value else []
+
+
+@dataclass(frozen=True, eq=False)
+class DurationFacet(RangeFacet):
+    """A file's duration (its longest series), in seconds; units accepted (10min, 2h)."""
+
+    def _number(self, flag: str, value: Any) -> Any:
+        if isinstance(value, str):
+            value = parse_duration(value)
+        return super()._number(flag, value)
+
+    def fields(self) -> list[Field]:
+        lo, hi = self.keywords()
+        return [Field(lo, f"{self.label} at least", "duration", placeholder="e.g. 10min"),
+                Field(hi, f"{self.label} at most", "duration", placeholder="e.g. 2h")]  # fmt: skip
+
+    def from_form(self, args: Any) -> Any:
+        from dandindex.facet import Range
+
+        bounds = []
+        for f in self.fields():
+            raw = (args.get(f.param) or "").strip()
+            bounds.append(parse_duration(raw) if raw else None)
+        return self.check(Range(*bounds))
+
+
+def inside_counts(con: Any) -> dict[str, Any]:
+    """What `dandindex info` says of the files' insides: how many readable NWB files have a
+    known duration (and how many hours), hold tables with columns, record two or more
+    areas; the summaries older than the walk that records columns and durations."""
+    row = con.execute(
+        """
+        SELECT count(*), count(duration), coalesce(sum(duration), 0) / 3600,
+               count(*) FILTER (coalesce(summary_version, 1) < 3),
+               (SELECT count(DISTINCT asset_id) FROM nwb_objects WHERE columns IS NOT NULL),
+               (SELECT count(*) FROM (SELECT asset_id FROM asset_areas
+                 WHERE acronym IS NOT NULL AND source NOT IN ('anatomy', 'dandiset')
+                 GROUP BY asset_id HAVING count(DISTINCT acronym) >= 2))
+        FROM nwb_files WHERE error IS NULL
+        """
+    ).fetchall()[0]
+    keys = ("nwb_files", "with_duration", "hours", "older_summaries", "with_tables",
+            "with_two_areas")  # fmt: skip
+    return dict(zip(keys, row, strict=True))
