@@ -58,8 +58,22 @@ def nwb_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory, nwb_files: dict[str, Path]):
-    """A generated archive with NWB blobs, an embargoed and an empty dandiset, bad metadata."""
+def cohort_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Allen-like visual sessions (`dandindex.testing.cohort.SESSIONS`), written with pynwb."""
+    from dandindex.testing.cohort import write_sessions
+
+    return write_sessions(tmp_path_factory.mktemp("cohort"))
+
+
+@pytest.fixture(scope="session")
+def generated(
+    tmp_path_factory: pytest.TempPathFactory,
+    nwb_files: dict[str, Path],
+    cohort_files: dict[str, Path],
+):
+    """A generated archive with NWB blobs (one file per modality and the cohort's visual
+    sessions), an embargoed and an empty dandiset, bad metadata."""
+    from dandindex.testing.cohort import attachments
     from dandindex.testing.generate import attachments_from, generate_archive
 
     root = tmp_path_factory.mktemp("archive")
@@ -68,7 +82,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory, nwb_files: dict[str, Pat
         n_dandisets=9,
         n_assets=400,
         seed=7,
-        nwb_files=attachments_from(nwb_files),
+        nwb_files=attachments_from(nwb_files) + attachments(cohort_files),
         malformed=6,
     )
 

@@ -117,3 +117,21 @@ def asset_dict(url: str) -> dict[str, Any]:
         "etag": None,
         "api_url": url,
     }
+
+
+def modality_assets(generated: Any) -> dict[str, str]:
+    """{modality: asset id} of the one pynwb file per modality (`write_all`, subject
+    ``<modality>01``) among a generated archive's NWB assets (the cohort's sessions left out)."""
+    return {
+        a.modality: aid
+        for aid, a in generated.nwb_assets.items()
+        if a.subject_id == f"{a.modality}01"
+    }
+
+
+def cohort_assets(generated: Any) -> dict[str, str]:
+    """{session name: asset id} of the cohort's sessions (`dandindex.testing.cohort`)."""
+    from dandindex.testing.cohort import SESSIONS
+
+    names = {s.name for s in SESSIONS}
+    return {a.session_id: aid for aid, a in generated.nwb_assets.items() if a.session_id in names}

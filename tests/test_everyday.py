@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from dandindex.cli import cli
 from dandindex.results import AssetSet, DandisetSet
 
+from helpers import modality_assets
+
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
@@ -115,7 +117,7 @@ def test_results_show_in_a_notebook_as_linked_tables(idx):
 
 
 def test_handles_and_the_index_describe_themselves(idx, generated):
-    asset_id = next(a for a, x in generated.nwb_assets.items() if x.modality == "ecephys")
+    asset_id = modality_assets(generated)["ecephys"]
     h = idx.asset(asset_id)
     assert (
         repr(h)

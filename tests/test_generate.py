@@ -48,11 +48,11 @@ def test_archive_has_the_promised_variety(generated):
     assert generated.published and all(folder[k]["versions"] for k in generated.published)
 
 
-def test_nwb_assets_describe_their_blobs(generated):
+def test_nwb_assets_describe_their_blobs(generated, nwb_files, cohort_files):
     folder = read_folder(generated.root)
     by_id = {a["asset_id"]: a for d in folder.values() for a in d["assets"]}
     index = json.loads((generated.root / "blobs" / "index.json").read_text())
-    assert len(generated.nwb_assets) == 4
+    assert len(generated.nwb_assets) == len(nwb_files) + len(cohort_files)
     for asset_id, att in generated.nwb_assets.items():
         item = by_id[asset_id]
         data = att.path.read_bytes()

@@ -14,9 +14,11 @@ from dandindex.errors import DandindexError
 from dandindex.results import AssetSet
 from dandindex.testing.nwbfiles import N_ELECTRODES, N_UNITS
 
+from helpers import modality_assets
+
 
 def handle_for(idx, generated, modality):
-    asset_id = next(aid for aid, a in generated.nwb_assets.items() if a.modality == modality)
+    asset_id = modality_assets(generated)[modality]
     return idx.asset(asset_id)
 
 

@@ -17,9 +17,10 @@ from dandindex.cli import cli
 from dandindex.crawl import Crawler, CrawlOptions
 from dandindex.errors import DandindexError, IndexNotFoundError
 from dandindex.index import Index, QueryError
+from dandindex.testing.cohort import SESSIONS
 from dandindex.testing.nwbfiles import ECEPHYS_AREAS, N_ELECTRODES, N_UNITS
 
-from helpers import is_embargoed, read_folder, taxon
+from helpers import cohort_assets, is_embargoed, modality_assets, read_folder, taxon
 
 MOUSE = "http://purl.obolibrary.org/obo/NCBITaxon_10090"
 
@@ -171,12 +172,15 @@ def test_named_query_results_match_the_sources(idx, generated):
     )
     assert types == dict(want)
     ophys = queries.run(idx, "ophys_visual_cortex", {}).rows()
-    ophys_file = next(aid for aid, a in generated.nwb_assets.items() if a.modality == "ophys")
+    ophys_file = modality_assets(generated)["ophys"]
     assert ophys_file in {r["asset_id"] for r in ophys}
     areas = {r["area"]: r for r in queries.run(idx, "areas_most_units", {}).rows()}
     # the units of the files recording in an area (one file here), its electrodes there
-    assert areas["CA1"]["units"] == N_UNITS
-    assert areas["CA1"]["electrodes"] == ECEPHYS_AREAS["CA1"]
+    from dandindex.testing.cohort import SESSIONS
+
+    in_ca1 = [s for s in SESSIONS if "CA1" in s.units]  # the cohort's sessions there too
+    assert areas["CA1"]["units"] == N_UNITS + sum(sum(s.units.values()) for s in in_ca1)
+    assert areas["CA1"]["electrodes"] == ECEPHYS_AREAS["CA1"] + sum(s.units["CA1"] for s in in_ca1)
     assert queries.run(idx, "changed_since", {"since": "2999-01-01"}).rows() == []
     with pytest.raises(DandindexError, match="since"):
         queries.run(idx, "changed_since", {})
@@ -229,7 +233,7 @@ def test_species_synonyms_match_on_taxon(idx, generated):
 
 
 def test_modalities_respect_the_type_hierarchy(idx, generated):
-    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
+    ids = modality_assets(generated)
 
     def found(**kw):
         return {r["asset_id"] for r in idx.search(**kw).rows()}
@@ -247,7 +251,7 @@ def test_modalities_respect_the_type_hierarchy(idx, generated):
 
 
 def test_brain_area_hierarchy_synonyms_and_raw_text(idx, generated):
-    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
+    ids = modality_assets(generated)
 
     def found(*areas):  # what the files themselves record (--area adds dandiset anatomy)
         files = {r["asset_id"] for r in idx.search(file_area=list(areas)).rows()}
@@ -259,16 +263,22 @@ def test_brain_area_hierarchy_synonyms_and_raw_text(idx, generated):
     assert found("visual areas") == vis
     assert found("V1") == found("VISp") >= {ids["ophys"]}
     assert ids["ecephys"] in found("hippocampus") and ids["ophys"] not in found("hippocampus")
-    assert found("CA1") == {ids["ecephys"]}
+    cohort = cohort_assets(generated)
+    in_ca1 = {cohort[s.name] for s in SESSIONS if "CA1" in s.units}
+    assert in_ca1 and found("CA1") == {ids["ecephys"]} | in_ca1
     assert ids["icephys"] in found("MOp") and ids["icephys"] in found("Isocortex")
     assert found("depth") == {ids["ecephys"]}  # raw text of "area: VISp, depth: 175"
     assert found("CA1", "MOp") == found("CA1") | found("MOp")  # repeating a facet ORs
 
 
 def test_counts_rates_sizes_and_levels(idx, generated):
-    ids = {a.modality: aid for aid, a in generated.nwb_assets.items()}
-    assert {r["asset_id"] for r in idx.search(min_units=N_UNITS).rows()} == {ids["ecephys"]}
-    assert idx.search(min_units=N_UNITS + 1).rows() == []
+    ids = modality_assets(generated)
+    cohort = cohort_assets(generated)
+    units = {cohort[s.name]: sum(s.units.values()) for s in SESSIONS}
+    most = max(N_UNITS, *units.values())
+    want = {a for a, n in {**units, ids["ecephys"]: N_UNITS}.items() if n >= N_UNITS}
+    assert {r["asset_id"] for r in idx.search(min_units=N_UNITS).rows()} == want
+    assert idx.search(min_units=most + 1).rows() == []
     assert {r["asset_id"] for r in idx.search(min_electrodes=N_ELECTRODES).rows()} == {
         ids["ecephys"]
     }

@@ -18,6 +18,7 @@ from dandindex.remote.session import get, make_session
 from dandindex.testing.archive import ArchiveServer
 
 from conftest import API_KEY
+from helpers import modality_assets
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def embargo_archive(tmp_path_factory, nwb_files):
     gen = generate_archive(
         root, n_dandisets=9, n_assets=60, seed=3, nwb_files=attachments_from(nwb_files)
     )
-    ophys_id = next(aid for aid, a in gen.nwb_assets.items() if a.modality == "ophys")
+    ophys_id = modality_assets(gen)["ophys"]
     folder = next(
         d for d in (root / "dandisets").iterdir() if ophys_id in (d / "assets.jsonl").read_text()
     )
@@ -72,7 +73,7 @@ def test_the_key_never_reaches_the_blob_host(embargo_server, embargo_index):
 
 def test_a_range_file_sends_the_key_to_the_api_host_only(embargo_server, embargo_archive):
     gen, _, _ = embargo_archive
-    open_id = next(aid for aid, a in gen.nwb_assets.items() if a.modality == "ecephys")
+    open_id = modality_assets(gen)["ecephys"]
     embargo_server.counters.reset()
     rf = RangeFile(f"{embargo_server.api_url}/assets/{open_id}/download/", token=API_KEY)
     try:
@@ -126,7 +127,7 @@ def test_embargoed_assets_open_with_the_key(embargo_index, embargo_archive, monk
 
 def test_search_hits_carry_what_download_and_urls_need(embargo_index, embargo_archive, tmp_path):
     gen, _, _ = embargo_archive
-    eco = next(aid for aid, a in gen.nwb_assets.items() if a.modality == "ecephys")
+    eco = modality_assets(gen)["ecephys"]
     with Index(embargo_index) as idx:
         h = next(x for x in idx.search(modality="ecephys") if x.asset_id == eco)
         want = hashlib.sha256(gen.nwb_assets[eco].path.read_bytes()).hexdigest()

@@ -218,6 +218,19 @@ def info_lines(info: dict[str, Any]) -> list[str]:
                 f"area the atlas knows ({cov['share_mapped']:.0%}); "
                 "`dandindex areas --unmapped` lists the rest"
             )
+        inside = info.get("nwb_inside") or {}
+        if inside.get("nwb_files"):
+            lines.append(
+                f"  {inside['with_duration']:,} files with a known duration "
+                f"({inside['hours']:,.1f} hours), {inside['with_tables']:,} with tables "
+                f"(--column), {inside['with_two_areas']:,} recording two or more areas "
+                "(--area-all, the area_pairs query)"
+            )
+            if inside.get("older_summaries"):
+                lines.append(
+                    f"  {inside['older_summaries']:,} summaries from an older dandindex (no "
+                    "columns or durations): crawl --nwb reads them again"
+                )
     else:
         lines.append("No NWB summaries: crawl with --nwb to search neurodata types and areas.")
     lines.append(

@@ -36,8 +36,12 @@ def object_tree(objects: list[dict[str, Any]], *, mark_plottable: bool = False) 
                 bits.append(str(o["unit"]))
             if o.get("rate"):
                 bits.append(f"{o['rate']:g} Hz")
+            if o.get("duration") is not None:
+                bits.append(_seconds(o["duration"]))
             if o.get("n_rows") is not None:
                 bits.append(f"{o['n_rows']:,} rows")
+            if o.get("columns"):
+                bits.append("columns: " + ", ".join(o["columns"]))
         mark = ""
         if mark_plottable:
             types = (
@@ -48,6 +52,15 @@ def object_tree(objects: list[dict[str, Any]], *, mark_plottable: bool = False) 
             mark = "* " if o is not None and is_plottable(types, path) else "  "
         lines.append(mark + "  " * depth + "  ".join(bits))
     return lines
+
+
+def _seconds(s: float) -> str:
+    """A duration as people say it: 0.1 s, 42.5 s, 15 min, 2.5 h."""
+    if s < 120:
+        return f"{s:.3g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    return f"{s / 3600:.3g} h"
 
 
 def plottable(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -196,6 +196,26 @@ def _area_tree(counts: dict[str, int], current: list[tuple[str, str]]) -> str:
     return render(None, 0) if nodes else '<p class="count">no mapped areas</p>'
 
 
+def _suggestions(idx: Any, lock: Any) -> dict[str, list[str]]:
+    """What the free-text fields offer (a datalist): the commonest object names and table
+    columns of the index (read once)."""
+    from flask import current_app
+
+    cache = current_app.config["CACHE"]
+    if "suggestions" not in cache:
+        out: dict[str, list[str]] = {}
+        with lock:
+            for kind in ("has", "column"):
+                try:
+                    counts = idx.facet_counts(kind)
+                except DandindexError:
+                    counts = {}
+                names = [v for v in counts if not v.startswith("/")]
+                out[kind] = sorted(names, key=lambda v: (-counts[v], v))[:60]
+        cache["suggestions"] = out
+    return dict(cache["suggestions"])
+
+
 def _run_search(idx: Any, lock: Any, query: Any, limit: int) -> Any:
     with lock:
         return idx.run_search(query.replace(limit=limit))
@@ -242,6 +262,7 @@ def search() -> Any:
         root=request.script_root,  # row links without url_for (100 calls a page)
         args=args,
         fields=fields,
+        suggestions=_suggestions(idx, lock),
         facets=_facets(idx, lock, request.args),
         hidden=[(k, v) for k, v in pairs if k in terms or k in ("q", "level")],
         keep_for_text=[(k, v) for k, v in pairs if k != "q"],
