@@ -47,6 +47,12 @@ SEARCHES: list[dict[str, Any]] = [
     {"text": "about CA1"},
     {"dandiset": ["000042", "000043"]},
     {"area": "head ganglia"},
+    {"has": "running_speed3"},
+    {"has": ["units", "natural_scenes_presentations"]},
+    {"has": "running_speed*", "species": "mouse"},
+    {"column": "units.quality"},
+    {"duration_min": 600},
+    {"area_all": ["VISp", "CA1"]},
 ]
 
 
@@ -85,9 +91,17 @@ def naive(root: Path, s: dict[str, Any]) -> int:
         keep &= assets.asset_id.isin(
             locs[locs.location.str.contains(s["area"], case=False)].asset_id.unique()
         )
+    if "has" in s:
+        objs = pd.read_parquet(snap / "nwb_objects.parquet", columns=["asset_id", "path"])
+        names = objs.path.str.rsplit("/", n=1).str[-1].str.lower()
+        for name in [s["has"]] if isinstance(s["has"], str) else s["has"]:
+            keep &= assets.asset_id.isin(objs.asset_id[names == name].unique())
     if "min_units" in s:
         files = pd.read_parquet(snap / "nwb_files.parquet", columns=["asset_id", "n_units"])
         keep &= assets.asset_id.isin(files[files.n_units >= s["min_units"]].asset_id)
+    if "duration_min" in s:
+        files = pd.read_parquet(snap / "nwb_files.parquet", columns=["asset_id", "duration"])
+        keep &= assets.asset_id.isin(files[files.duration >= s["duration_min"]].asset_id)
     if "size_min" in s:
         keep &= assets["size"] >= s["size_min"]
     return int(keep.sum())
@@ -239,8 +253,19 @@ def measure(root: Path, repeat: int, naive_max: int) -> dict[str, Any]:
     by_search: dict[str, float] = {}
     for s in SEARCHES if n_assets <= naive_max else []:
         if (
-            set(s) <= {"species", "type", "rate_min", "area", "min_units", "size_min"}
+            set(s)
+            <= {
+                "species",
+                "type",
+                "rate_min",
+                "area",
+                "min_units",
+                "size_min",
+                "has",
+                "duration_min",
+            }
             and "rate_max" not in s
+            and "*" not in str(s.get("has", ""))
         ):
             t = time.perf_counter()
             naive(root, s)

@@ -236,3 +236,106 @@ def test_older_summaries_are_named_and_crawl_again_reads_them(shared_index, tmp_
             "summarised by an older dandindex" in n and "crawl --nwb" in n for n in hits.notes
         )
         assert not any("older" in n for n in idx.search(has="units").notes)  # names need no re-read
+
+
+# ------------------------------------------------------- cohorts on the generated archive
+
+
+def test_manifest_lists_each_match_once_with_its_digest(index_dir, generated, tmp_path):
+    from dandindex.cohort import read_manifest
+    from dandindex.index import Index
+
+    out = tmp_path / "cohort.tsv"
+    r = CliRunner().invoke(
+        cli,
+        ["search", "--species", "mouse", "--has", "running_speed", "--index", str(index_dir),
+         "--manifest", str(out)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    header, rows = read_manifest(out)
+    assert header["query"] == "dandindex search --species mouse --has running_speed"
+    with Index(index_dir) as idx:
+        hits = idx.search(species="mouse", has="running_speed", limit=None).rows()
+        assert header["snapshot"] == idx.manifest["snapshot"].rsplit("/", 1)[-1]
+        assert header["crawled"].startswith(idx.manifest["crawl_started"])
+    assert {h["asset_id"] for h in hits} == {r["asset_id"] for r in rows}
+    assert len(rows) == len({r["asset_id"] for r in rows}) < len(hits)  # draft and published
+    for row in rows:
+        versions = [h["version"] for h in hits if h["asset_id"] == row["asset_id"]]
+        published = sorted(v for v in versions if v != "draft")
+        assert row["version"] == (published[-1] if published else "draft")
+        att = generated.nwb_assets[row["asset_id"]]
+        import hashlib
+
+        assert row["sha256"] == hashlib.sha256(att.path.read_bytes()).hexdigest()
+        assert int(row["size"]) == att.path.stat().st_size
+        assert row["dandi_url"].startswith("http") and row["asset_id"] in {
+            h["asset_id"] for h in hits
+        }
+    inside = CliRunner().invoke(
+        cli, ["search", "--has", "units", "--index", str(index_dir), "--manifest",
+              str(index_dir / "x.tsv")],
+    )  # fmt: skip
+    assert inside.exit_code != 0 and "inside the index" in inside.output
+
+
+def test_area_pairs_and_visual_cohort_match_the_sessions(idx, generated):
+    from dandindex import queries
+    from dandindex.testing.nwbfiles import ECEPHYS_AREAS
+    from dandindex.vocab.areas import resolve_area
+
+    # the areas each file records itself, from what the fixtures wrote
+    files = {s.name: {resolve_area(a).acronym for a in s.units} | ({s.plane} if s.plane else set())
+             for s in SESSIONS}  # fmt: skip
+    files["ecephys"] = {resolve_area(a).acronym for a in ECEPHYS_AREAS if resolve_area(a)}
+    files["ophys"], files["icephys"] = {"VISp"}, {"MOp"}
+    want = Counter(p for areas in files.values() for p in itertools.combinations(sorted(areas), 2))
+    got = {
+        (r["area_a"], r["area_b"]): r["sessions"] for r in queries.run(idx, "area_pairs", {}).rows()
+    }
+    assert got == dict(want)
+    two = queries.run(idx, "area_pairs", {"min_sessions": 2}).rows()
+    assert {(r["area_a"], r["area_b"]) for r in two} == {p for p, n in want.items() if n >= 2}
+
+    cohort = {r["path"].rsplit("_ses-", 1)[-1].split("_")[0]: r
+              for r in queries.run(idx, "visual_cohort", {}).rows()}  # fmt: skip
+    visual = {"VISp", "VISl", "VISal", "VISpm"}
+    expected = {
+        s.name for s in SESSIONS if s.natural_scenes and s.running and visual & files[s.name]
+    }
+    assert set(cohort) == expected
+    for name, row in cohort.items():
+        s = next(x for x in SESSIONS if x.name == name)
+        assert row["areas"] == sorted(visual & files[name])
+        assert row["simultaneous"] == (len(visual & files[name]) >= 2)
+        assert row["minutes"] == pytest.approx(round(s.seconds / 60, 1), abs=0.11)
+        if s.kind == "ecephys":
+            assert row["n_units"] == sum(s.units.values())
+            for a in row["areas"]:
+                assert f"{a}: {s.units[a]} electrodes" in row["per_area"]
+        else:
+            assert row["n_rois"] == s.rois
+
+
+def test_hours_of_data_adds_up_the_durations(idx):
+    from dandindex import queries
+
+    rows = queries.run(idx, "hours_of_data", {}).rows()
+    files = idx.sql("SELECT DISTINCT asset_id, duration FROM nwb_files WHERE error IS NULL").rows()
+    every = next(r for r in rows if r["dimension"] == "all")
+    assert every["files"] == len(files)
+    assert every["files_with_duration"] == sum(f["duration"] is not None for f in files)
+    assert every["hours"] == pytest.approx(sum(f["duration"] or 0 for f in files) / 3600, abs=1e-3)
+    by_mod = {r["value"]: r for r in rows if r["dimension"] == "modality"}
+    assert by_mod["ophys"]["files_with_duration"] >= 2
+    assert sum(r["files"] for r in by_mod.values()) >= every["files"]
+
+
+def test_info_says_what_the_files_hold(idx, index_dir):
+    inside = idx.info()["nwb_inside"]
+    files = idx.sql("SELECT duration FROM nwb_files WHERE error IS NULL").rows()
+    assert inside["with_duration"] == sum(f["duration"] is not None for f in files) > 0
+    assert inside["with_two_areas"] >= sum(1 for s in SESSIONS if len(s.units) >= 2)
+    assert inside["older_summaries"] == 0
+    r = CliRunner().invoke(cli, ["info", "--index", str(index_dir)])
+    assert f"{inside['with_duration']:,} files with a known duration" in r.output

@@ -116,19 +116,24 @@ def prepare(out: Path) -> tuple[Path, Path, Path]:
 
 def build_archive(root: Path, say: Steps) -> bool:
     """The local archive; True when it holds the real files of ../shared/nwb."""
+    from dandindex.testing import cohort
     from dandindex.testing.generate import archive_of_files, attachments_from, generate_archive
     from dandindex.testing.nwbfiles import write_all
 
     generated = write_all(root / "generated-nwb")
+    sessions = cohort.write_sessions(root / "generated-nwb" / "cohort")
     generate_archive(
         root,
         n_dandisets=9,
         n_assets=300,
         seed=42,
-        nwb_files=attachments_from(generated),
+        nwb_files=attachments_from(generated) + cohort.attachments(sessions),
         first_id=900001,
     )
-    said = ["generated dandisets 900001-900009 (pynwb-written files)"]
+    said = [
+        "generated dandisets 900001-900009 (pynwb-written files, Allen-like visual sessions "
+        "for docs/cohort.ipynb among them)"
+    ]
     real = (SHARED / "nwb" / "manifest.json").is_file()
     if real:
         files, modality, species = real_files(SHARED / "nwb")
@@ -248,6 +253,16 @@ def explore(idx: Any, say: Steps) -> None:
             f"search {label}: {plural(len(hits), 'asset')} in {plural(len(dandisets), 'dandiset')} "
             f"({', '.join(dandisets[:5])}{', ...' if len(dandisets) > 5 else ''})"
         )
+    from dandindex import queries
+
+    cohort = queries.run(idx, "visual_cohort", {}).rows()  # type: ignore[attr-defined]
+    say(
+        "a cohort for the tour's question (visual areas during natural scenes, and running): "
+        f"{plural(len(cohort), 'session')} (query visual_cohort; docs/cohort.ipynb walks it)"
+    )
+    for r in cohort[:4]:
+        together = "  areas recorded together" if r["simultaneous"] else ""
+        say.more(f"{r['dandiset_id']}  {', '.join(r['areas']):<12} {r['minutes']} min{together}")
 
 
 def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) -> list[Path]:
@@ -353,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  export DANDINDEX_INDEX={index}\n"
         "  dandindex info\n"
         "  dandindex search --area thalamus\n"
+        "  dandindex search --has natural_scenes_presentations --has running_speed\n"
+        "  dandindex query run visual_cohort --format table\n"
         f"  dandindex show {REAL_ID}/<path from the search>\n"
         f"To stream and plot, serve the archive again (in another terminal):\n"
         f"  dandindex serve-archive {archive} --port {port}\n"

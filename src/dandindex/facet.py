@@ -59,7 +59,9 @@ class SearchVocab:
     known_types: Callable[[], frozenset[str]] = field(default=lambda: frozenset())
     raw_areas: Callable[[], list[str]] = field(default=lambda: [])  # location strings
     species: Callable[[], list[HeldSpecies]] = field(default=lambda: [])  # held species
-    values: Callable[[str], list[str]] = field(default=lambda kind: [])  # held values of a kind
+    values: Callable[[str], list[str]] = field(
+        default=lambda kind: []
+    )  # held values of a kind, sorted
 
 
 @dataclass(frozen=True)

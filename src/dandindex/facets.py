@@ -25,7 +25,8 @@ Every list in them is sorted, so identical inputs give identical files.
 
 The crawler derives them (`write_facets_in_subprocess`) before it publishes a snapshot, in
 bounded memory at any size: DuckDB works on disk with a memory limit, ``asset_facets`` is
-made in slices of whole dandisets (about `SLICE_ROWS` assets each) and ``facet_values`` one
+made in slices of whole dandisets (about `SLICE_ROWS` assets each, fewer when the files hold
+many objects: `SLICE_BYTES`) and ``facet_values`` one
 kind at a time, each written to Parquet and the pieces joined by streaming; the bitmaps are
 built from it a value at a time. Opening an index never derives them (an index without them
 is told to crawl again, which derives them from the parts it keeps).
@@ -65,6 +66,9 @@ FACET_TABLES = (
 FACETS_VERSION = 4
 FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
+#: what a slice of asset_facets may weigh (its rows' lists of types, object names and paths,
+#: table columns): fewer rows a slice when the files hold many objects
+SLICE_BYTES = 48 << 20
 ROW_GROUP = 65536
 #: asset_facets is read a few rows at a time (the rows a result shows): small row groups
 FACETS_ROW_GROUP = 2048
@@ -299,8 +303,14 @@ def _asset_facets_sql(offset: int) -> str:
         v AS (
             SELECT dandiset_id, version, species AS v_species, species_id AS v_species_id
             FROM versions WHERE dandiset_id BETWEEN $lo AND $hi
+        ),
+        nums AS (  -- numbered on the narrow keys: the window does not hold the wide rows
+            SELECT asset_id, version,
+                   {int(offset)} + row_number() OVER (ORDER BY dandiset_id, version, path, asset_id)
+                       AS row
+            FROM a
         )
-        SELECT {int(offset)} + row_number() OVER (ORDER BY a.dandiset_id, a.version, a.path, a.asset_id) AS row,
+        SELECT nums.row,
                a.asset_id, a.dandiset_id, a.version, a.path, a.size,
                coalesce(a.species, n.nwb_species,
                         nullif(array_to_string(v.v_species, ', '), '') || ' (the dandiset''s)')
@@ -325,6 +335,7 @@ def _asset_facets_sql(offset: int) -> str:
                n.n_units, n.n_electrodes, n.duration, n.metadata_ranges, n.read_url,
                lower(a.path) AS text
         FROM a
+        JOIN nums USING (asset_id, version)
         LEFT JOIN t USING (asset_id)
         LEFT JOIN h USING (asset_id)
         LEFT JOIN ar USING (asset_id)
@@ -335,8 +346,23 @@ def _asset_facets_sql(offset: int) -> str:
     """
 
 
+def _slice_rows(con: Any) -> int:
+    """Assets a slice: `SLICE_ROWS`, fewer when an asset's lists are long (`SLICE_BYTES`)."""
+    text = con.execute(
+        "SELECT coalesce(avg(len(array_to_string(has, ' ')) "
+        "+ len(array_to_string(table_columns, ' '))), 0) FROM asset_has"
+    ).fetchall()[0][0]
+    types = con.execute(
+        "SELECT coalesce(avg(len(array_to_string(types, ' '))), 0) FROM asset_types"
+    ).fetchall()[0][0]
+    per_row = 600 + 2 * (float(text) + float(types))  # the fixed columns, then the lists
+    return max(2_000, min(SLICE_ROWS, int(SLICE_BYTES // per_row)))
+
+
 def _slices(con: Any) -> list[tuple[str, str, int]]:
-    """(first dandiset, last dandiset, assets) ranges of whole dandisets, ~SLICE_ROWS each."""
+    """(first dandiset, last dandiset, assets) ranges of whole dandisets, about
+    `_slice_rows` assets each."""
+    size = _slice_rows(con)
     counts = con.sql("SELECT dandiset_id, count(*) FROM assets GROUP BY 1 ORDER BY 1").fetchall()
     out: list[tuple[str, str, int]] = []
     start, total = None, 0
@@ -344,7 +370,7 @@ def _slices(con: Any) -> list[tuple[str, str, int]]:
         if start is None:
             start = ds
         total += n
-        if total >= SLICE_ROWS:
+        if total >= size:
             out.append((start, ds, total))
             start, total = None, 0
     if start is not None:

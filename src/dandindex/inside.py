@@ -10,6 +10,7 @@ name gets a sentence with the closest held ones, never a silent empty result.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ def _or_list(names: list[str], n: int = 8) -> str:
     return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
 
 
+def _holds(held: list[str], value: str) -> bool:
+    """Whether the sorted list `held` holds `value` (a binary search: it can be long)."""
+    i = bisect.bisect_left(held, value)
+    return i < len(held) and held[i] == value
+
+
 def _split(values: list[str]) -> list[tuple[str, str]]:
     """Held ``table.column`` values as (table, column)."""
     return [tuple(v.rsplit(".", 1)) for v in values if "." in v]  # type: ignore[misc]
@@ -71,7 +78,7 @@ class HasFacet(TermsFacet):
         if _GLOB.search(term):
             hits = [v for v in held if v.startswith("/") == path and fnmatch.fnmatchcase(v, term)]
         else:
-            hits = [term] if term in set(held) else []
+            hits = [term] if _holds(held, term) else []
         if hits:
             return tuple(hits)
         if not held:
@@ -123,7 +130,7 @@ class ColumnFacet(HasFacet):
         elif not table:
             hits = [f"{t}.{c}" for t, c in pairs if c == column and not t.startswith("/")]
         else:
-            hits = [term] if term in set(held) else []
+            hits = [term] if _holds(held, term) else []
         if hits:
             return tuple(hits)
         tables = sorted({t for t, _ in pairs if t.startswith("/") == table.startswith("/")})
@@ -134,9 +141,10 @@ class ColumnFacet(HasFacet):
             )
         if table and not _GLOB.search(term):
             cols = sorted({c for t, c in pairs if t == table})
+            near = closest(column, cols)
             raise UsageError(
                 f"Table {table!r} has no column {column!r} in this index. Its columns: "
-                f"{_or_list(closest(column, cols) + [c for c in cols if c not in closest(column, cols)], 12)}."
+                f"{_or_list(near + [c for c in cols if c not in near], 12)}."
             )
         names = sorted({v for v in held if not v.startswith("/")})
         raise UsageError(
