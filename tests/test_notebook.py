@@ -15,20 +15,27 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "tour.ipynb"
 
 
-@pytest.mark.slow
-def test_the_tour_notebook_renders_tables_and_pictures(index_dir, server, tmp_path):
+def executed(notebook: Path, index_dir: Path, tmp_path: Path) -> list:
+    """The outputs of every code cell of `notebook` run by nbconvert on a real kernel over
+    the index at `index_dir` (no cell may fail)."""
     nbformat = pytest.importorskip("nbformat", reason="nbformat comes with the test extras")
-    out = tmp_path / "tour.ipynb"
+    out = tmp_path / notebook.name
     env = dict(os.environ, DANDINDEX_INDEX=str(index_dir), DANDI_NO_ET="1")
     run = subprocess.run(
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         str(NOTEBOOK), "--output", str(out), "--ExecutePreprocessor.timeout=300"],
+         str(notebook), "--output", str(out), "--ExecutePreprocessor.timeout=300"],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    return outputs
+
+
+@pytest.mark.slow
+def test_the_tour_notebook_renders_tables_and_pictures(index_dir, server, tmp_path):
+    outputs = executed(NOTEBOOK, index_dir, tmp_path)
     html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     png = [o for o in outputs if "image/png" in o.get("data", {})]
     tables = [h for h in html if '<table class="dandindex-table">' in h]
@@ -50,20 +57,9 @@ def test_the_cohort_notebook_shows_the_cohort_table(index_dir, server, tmp_path)
     """docs/cohort.ipynb on the tour's index: the parts found with --has, areas recorded
     together, the visual_cohort table (the two-area Neuropixels session flagged), units
     per area streamed from the file, a running-speed picture and a manifest."""
-    nbformat = pytest.importorskip("nbformat", reason="nbformat comes with the test extras")
     from dandindex.testing.cohort import SESSIONS
 
-    out = tmp_path / "cohort.ipynb"
-    env = dict(os.environ, DANDINDEX_INDEX=str(index_dir), DANDI_NO_ET="1")
-    run = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         str(COHORT), "--output", str(out), "--ExecutePreprocessor.timeout=300"],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr[-3000:]
-    nb = nbformat.read(out, as_version=4)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
+    outputs = executed(COHORT, index_dir, tmp_path)
     html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     cohort = next(h for h in html if "simultaneous" in h and "per_area" in h)
     complete = [s for s in SESSIONS if s.natural_scenes and s.running]

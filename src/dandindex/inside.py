@@ -58,8 +58,20 @@ def _split(values: list[str]) -> list[tuple[str, str]]:
     return [tuple(v.rsplit(".", 1)) for v in values if "." in v]  # type: ignore[misc]
 
 
+class _CommaSeparated:
+    """A web field of several values in one text box, separated by commas."""
+
+    name: str
+
+    def from_form(self, args: Any) -> tuple[str, ...]:
+        return tuple(t.strip() for v in args.getlist(self.name) for t in v.split(",") if t.strip())
+
+    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [(self.name, ", ".join(value))] if value else []
+
+
 @dataclass(frozen=True, eq=False)
-class HasFacet(TermsFacet):
+class HasFacet(_CommaSeparated, TermsFacet):
     """Files holding an object (a typed group or dataset, what ``nwb_objects`` lists) whose
     name or path is each term; ``*``/``?`` glob. Repeat = AND."""
 
@@ -96,12 +108,6 @@ class HasFacet(TermsFacet):
 
     def fields(self) -> list[Field]:
         return [Field(self.name, self.label, "text", placeholder="running_speed, natural*")]
-
-    def from_form(self, args: Any) -> tuple[str, ...]:
-        return tuple(t.strip() for v in args.getlist(self.name) for t in v.split(",") if t.strip())
-
-    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
-        return [(self.name, ", ".join(value))] if value else []
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,7 +163,7 @@ class ColumnFacet(HasFacet):
 
 
 @dataclass(frozen=True, eq=False)
-class AreaAllFacet(TermsFacet):
+class AreaAllFacet(_CommaSeparated, TermsFacet):
     """Files that record every one of the areas (each with the hierarchy: ``VIS`` is any
     visual area) in the file itself: electrodes, imaging planes, intracellular electrodes.
     Looks up the ``file_area`` kinds of `area_facet`; derives nothing of its own."""
@@ -179,12 +185,6 @@ class AreaAllFacet(TermsFacet):
 
     def fields(self) -> list[Field]:
         return [Field(self.name, self.label, "text", placeholder="VISp, VISl")]
-
-    def from_form(self, args: Any) -> tuple[str, ...]:
-        return tuple(t.strip() for v in args.getlist(self.name) for t in v.split(",") if t.strip())
-
-    def to_pairs(self, value: tuple[str, ...]) -> list[tuple[str, str]]:
-        return [(self.name, ", ".join(value))] if value else []
 
 
 @dataclass(frozen=True, eq=False)
