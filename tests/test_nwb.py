@@ -594,3 +594,11 @@ def test_small_file_opens_with_both_ends_in_one_round_trip(tmp_path):
         for given in (size + 50_000, size - 30_000):
             summary = summarize(urls[path], size=given)
             assert summary["objects"] == local["objects"] and not summary["file"].get("error")
+
+
+def test_summarize_of_a_missing_path_is_one_sentence(tmp_path):
+    missing = tmp_path / "nope.nwb"
+    r = CliRunner().invoke(cli, ["summarize", str(missing)])
+    assert r.exit_code == 2
+    assert f"No such file: {missing}" in r.output
+    assert "HDF5" not in r.output and "{" not in r.output

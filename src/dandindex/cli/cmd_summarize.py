@@ -53,8 +53,12 @@ def summarize(source: str, fmt: str | None) -> None:
 
     Example: dandindex summarize https://api.dandiarchive.org/api/assets/<asset_id>/download/
     """
+    from pathlib import Path
+
     from dandindex.nwb.summary import summarize as run
 
+    if "://" not in source and not Path(source).exists():
+        raise click.UsageError(f"No such file: {source}")
     result = run(source)
     fmt = fmt or ("tree" if sys.stdout.isatty() else "json")
     if fmt == "json":
