@@ -222,7 +222,7 @@ def test_species_synonyms_match_on_taxon(idx, generated):
     }
     results = []
     for term in ["mouse", "Mus musculus", "10090", "NCBITaxon_10090", MOUSE, "house mouse"]:
-        rows = idx.search(species=term, dandiset=None).rows()
+        rows = idx.search(species=term, dandiset=None, versions="all").rows()
         results.append({(r["asset_id"], r["dandiset_id"]) for r in rows if r["version"] == "draft"})
     assert all(r == results[0] for r in results)
     assert results[0] == want and want

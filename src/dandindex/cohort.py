@@ -44,7 +44,8 @@ def write_manifest(idx: Any, query: Any, target: str | os.PathLike[str]) -> int:
 
     if query.level != "asset":
         raise UsageError("A manifest lists assets: leave out --level dandiset.")
-    rows = one_per_asset(idx.run_search(query).rows())
+    # once per asset (its most recent published version, else the draft), whatever `versions`
+    rows = idx.run_search(query.replace(versions="latest")).rows()
     target = Path(target)
     tmp = target.with_name(f".{target.name}.part")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -56,21 +57,6 @@ def write_manifest(idx: Any, query: Any, target: str | os.PathLike[str]) -> int:
             w.writerow(["" if r.get(c) is None else r.get(c) for c in COLUMNS])
     os.replace(tmp, target)
     return len(rows)
-
-
-def one_per_asset(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An asset in several versions once: its most recent published version, else the
-    draft (the order of first appearance kept)."""
-    best: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        have = best.get(r["asset_id"])
-        if have is None or _rank(r["version"]) > _rank(have["version"]):
-            best[r["asset_id"]] = r
-    return list(best.values())
-
-
-def _rank(version: str | None) -> tuple[int, str]:
-    return (0, "") if version in (None, "draft") else (1, str(version))
 
 
 def read_manifest(path: str | os.PathLike[str]) -> tuple[dict[str, str], list[dict[str, str]]]:

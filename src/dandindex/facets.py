@@ -34,6 +34,7 @@ is told to crawl again, which derives them from the parts it keeps).
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,7 @@ import pyarrow.parquet as pq
 
 from dandindex.byasset import areas_by_asset, asset_rows_sql, id_slices, types_by_asset
 from dandindex.errors import CrawlError
-from dandindex.postings import trigrams, write_bitmaps
+from dandindex.postings import latest_rows, trigrams, write_bitmaps
 from dandindex.registry import FACETS, KINDS
 from dandindex.schemas import SCHEMAS, create_table_view
 from dandindex.vocab import areas as A
@@ -63,7 +64,7 @@ FACET_TABLES = (
     "asset_rows",
 )
 #: Bump when the search tables change; stored in facet_bitmaps' Parquet metadata.
-FACETS_VERSION = 4
+FACETS_VERSION = 5
 FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
 #: what a slice of asset_facets may weigh (its rows' lists of types, object names and paths,
@@ -131,11 +132,41 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
             [(values, KINDS)],
             snapshot / "facet_bitmaps.parquet",
             {FACETS_VERSION_KEY: FACETS_VERSION},
-            more=trigrams(con, source),  # free text looks paths up by their pieces
+            # free text looks paths up by their pieces; a search shows one row per asset
+            more=itertools.chain(
+                trigrams(con, source),
+                latest_rows(con, f"read_parquet('{_q(str(snapshot / 'asset_rows.parquet'))}')"),
+            ),
         )
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+#: `Index.areas`: every location string with its structures, files and dandisets ({where}:
+#: a filter on ``m`` (the string's mapping))
+AREAS_SQL = """
+    WITH uses AS (
+        SELECT l.location AS raw, l.asset_id, n.dandiset_id
+        FROM nwb_locations l LEFT JOIN nwb_files n USING (asset_id)
+        UNION ALL SELECT unnest(anatomy), asset_id, dandiset_id FROM assets
+        UNION ALL SELECT unnest(anatomy), NULL, dandiset_id FROM versions
+    ),
+    per AS (
+        SELECT raw, count(DISTINCT asset_id) AS files,
+               count(DISTINCT dandiset_id) AS dandisets
+        FROM uses GROUP BY raw
+    ),
+    m AS (
+        SELECT raw, bool_or(dropped) AS placeholder, any_value(hemisphere) AS hemisphere,
+               coalesce(list_sort(list_distinct(
+                   list(acronym) FILTER (acronym IS NOT NULL))), []) AS areas
+        FROM location_map GROUP BY raw
+    )
+    SELECT m.raw AS location, m.areas, m.hemisphere, m.placeholder,
+           per.files, per.dandisets
+    FROM m JOIN per USING (raw) {where}
+    ORDER BY per.files DESC, per.dandisets DESC, location"""
 
 
 # -- the pieces -------------------------------------------------------------------------

@@ -25,14 +25,14 @@ import duckdb
 import pyarrow as pa
 
 from dandindex.errors import DandindexError, QueryError, hint
-from dandindex.facets import FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
+from dandindex.facets import AREAS_SQL, FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
 from dandindex.handles import AssetHandle
 from dandindex.inside import inside_counts
 from dandindex.instances import with_links
 from dandindex.published import is_url, open_snapshot
 from dandindex.query import SearchQuery
 from dandindex.registry import SearchVocab
-from dandindex.results import AssetSet, DandisetSet, Result
+from dandindex.results import COUNTED_FACETS, AssetSet, DandisetSet, Result, facet_table
 from dandindex.schemas import TABLES, create_table_view, describe
 from dandindex.search import HANDLE_COLUMNS, Searcher, older_summaries
 from dandindex.store import resolve_index_dir
@@ -289,31 +289,7 @@ class Index:
         the strings that are neither an area the atlas knows nor a placeholder."""
         self.searcher()
         where = "WHERE len(m.areas) = 0 AND NOT m.placeholder" if unmapped else ""
-        return self._query(
-            f"""
-            WITH uses AS (
-                SELECT l.location AS raw, l.asset_id, n.dandiset_id
-                FROM nwb_locations l LEFT JOIN nwb_files n USING (asset_id)
-                UNION ALL SELECT unnest(anatomy), asset_id, dandiset_id FROM assets
-                UNION ALL SELECT unnest(anatomy), NULL, dandiset_id FROM versions
-            ),
-            per AS (
-                SELECT raw, count(DISTINCT asset_id) AS files,
-                       count(DISTINCT dandiset_id) AS dandisets
-                FROM uses GROUP BY raw
-            ),
-            m AS (
-                SELECT raw, bool_or(dropped) AS placeholder, any_value(hemisphere) AS hemisphere,
-                       coalesce(list_sort(list_distinct(
-                           list(acronym) FILTER (acronym IS NOT NULL))), []) AS areas
-                FROM location_map GROUP BY raw
-            )
-            SELECT m.raw AS location, m.areas, m.hemisphere, m.placeholder,
-                   per.files, per.dandisets
-            FROM m JOIN per USING (raw) {where}
-            ORDER BY per.files DESC, per.dandisets DESC, location
-            """
-        )
+        return self._query(AREAS_SQL.format(where=where))
 
     def _run(self, query: str, params: dict[str, Any] | Sequence[Any] | None) -> pa.Table:
         rel = self.con.sql(query, params=params or None)
@@ -325,17 +301,10 @@ class Index:
     # -- search -----------------------------------------------------------------------
 
     def search(self, text: str | None = None, **keywords: Any) -> Result:
-        """Assets (or dandisets, ``level="dandiset"``) matching every facet; repeating a
-        facet ORs its values.
-
-        Keywords are the fields of `dandindex.query.SearchQuery`: ``modality``, ``species``,
-        ``area``, ``type``, ``dandiset`` (a value or a list), ``min_units``,
-        ``min_electrodes``, ``rate_min``/``rate_max``, ``size_min``/``size_max``, ``level``
-        and ``limit``. Facet values are resolved through the vocabularies (species names/ids,
-        modality aliases, brain-area acronyms/names with the Allen hierarchy); unknown
-        values raise an error that lists the closest known ones. All input reaches SQL as
-        bound parameters.
-        """
+        """Assets (or dandisets, ``level="dandiset"``) matching every facet (its values OR),
+        one row per asset (``versions="all"``: per version). Keywords: the fields of
+        `dandindex.query.SearchQuery` (``SearchQuery.from_keywords``); values are resolved
+        through the vocabularies, unknown ones raise a sentence with the closest known."""
         return self.run_search(SearchQuery.from_keywords(text, **keywords))
 
     def run_search(self, query: SearchQuery) -> Result:
@@ -374,9 +343,36 @@ class Index:
         """What searches need to know about this index (its types, locations, species)."""
         return self.searcher().vocab
 
-    def facet_counts(self, kind: str) -> dict[str, int]:
-        """Every value of a facet kind (``species``, ``area``, ``type``...) with its assets."""
+    def facet_counts(self, kind: str, query: SearchQuery | None = None) -> dict[str, int]:
+        """Every value of a facet kind with its number of assets (one row per asset, as a
+        search shows them), of `query`'s matches when given. Kinds other than
+        `COUNTED_FACETS` (``raw_area``, ``has``, ``column``...) count rows of every version,
+        and only without a query."""
+        if kind in COUNTED_FACETS:
+            return self.searcher().facet_counts(query or SearchQuery(), kind)
+        if query is not None:
+            raise QueryError(
+                f"Counts of a search are kept for {', '.join(COUNTED_FACETS)}, not {kind!r}."
+            )
         return self.searcher().postings.counts(kind)
+
+    def result_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
+        """Value → how many of `query`'s matches hold it, per counted facet (species as
+        taxon URIs, modality, area with the hierarchy, type, dandiset)."""
+        searcher = self.searcher()
+        return {k: searcher.facet_counts(query, k) for k in COUNTED_FACETS}
+
+    def species_names(self) -> dict[str, str]:
+        """Species taxon URI → its name as the index stores it (``Mus musculus - House mouse``)."""
+        self.searcher()  # the search tables' views
+        rows = self.con.execute("SELECT DISTINCT species_id, name FROM species_map").fetchall()
+        return {str(i): str(n) for i, n in rows if i is not None}
+
+    def result_facets(self, query: SearchQuery, top: int | None = 10) -> Result:
+        """How `query`'s matches split by species, modality, area, type and dandiset: rows
+        (facet, value, assets), most first, `top` of each: where to narrow it."""
+        table = facet_table(self.result_counts(query), self.species_names(), top)
+        return Result(table, total=self.count(query.replace(level="asset")))
 
     def searcher(self) -> Searcher:
         """The search engine over this snapshot's search tables (opened on first use); an

@@ -152,6 +152,21 @@ def trigrams(
         yield _row("trigram", value, None, None, found.pop(value))
 
 
+def latest_rows(con: Any, asset_rows: str) -> Iterator[dict[str, Any]]:
+    """The bitmap row (kind ``latest``, value ``1``) of one row per asset: the row of its most
+    recent published version, else of the draft (what a search shows unless asked for every
+    version), from `asset_rows` (a DuckDB table expression)."""
+    reader = con.sql(
+        "SELECT max_by(facet_row, CASE WHEN version = 'draft' THEN '' ELSE version END) "
+        f"FROM {asset_rows} WHERE facet_row IS NOT NULL GROUP BY asset_id"
+    ).to_arrow_reader(_BATCH)
+    bm = BitMap()
+    for batch in reader:
+        bm.update(array.array("I", batch.column(0).to_numpy().astype(np.uint32).tobytes()))
+    bm.run_optimize()
+    yield _row("latest", "1", None, None, bm)
+
+
 def write_bitmaps(
     con: Any,
     sources: Iterable[tuple[str, Iterable[str]]],
@@ -235,6 +250,16 @@ class Postings:
             ).fetchall()
             return dict(rows)
         return {v: c for v, (c, *_) in self._kind(kind).items()}
+
+    def cardinalities(self, kind: str, rows: BitMap) -> dict[str, int]:
+        """Value → how many of `rows` hold it, for a kind of text values (values none of
+        them holds left out): an intersection count per value, no bitmap made."""
+        out = {}
+        for value in self._kind(kind):
+            n = rows.intersection_cardinality(self._get(kind, value))
+            if n:
+                out[value] = n
+        return out
 
     def value(self, kind: str, value: str) -> BitMap:
         """Rows holding `value` of `kind` (empty if none does)."""

@@ -18,16 +18,20 @@ from dandindex.errors import UsageError, hint
 from dandindex.registry import BY_NAME, FACETS, Facet, Range, keyword_map, number
 from dandindex.registry import text as checked_text
 
-__all__ = ["LEVELS", "Range", "SearchQuery", "facets"]
+__all__ = ["LEVELS", "VERSIONS", "Range", "SearchQuery", "facets"]
 
 LEVELS = ("asset", "dandiset")
+#: ``latest``: one row per asset (its most recent published version, else the draft);
+#: ``all``: a row per version holding it
+VERSIONS = ("latest", "all")
 
 
 class SearchQuery:
     """One search: free text, facet values (repeating a value ORs, different facets AND),
-    the level (``asset`` or ``dandiset``) and a limit. Immutable and hashable."""
+    the level (``asset`` or ``dandiset``), which versions' rows (``latest``: one per asset,
+    or ``all``) and a limit. Immutable and hashable."""
 
-    __slots__ = ("_values", "level", "limit", "text")
+    __slots__ = ("_values", "level", "limit", "text", "versions")
 
     def __init__(
         self,
@@ -35,6 +39,7 @@ class SearchQuery:
         *,
         level: str = "asset",
         limit: int | None = None,
+        versions: str = "latest",
         **values: Any,
     ) -> None:
         unknown = sorted(set(values) - set(BY_NAME))
@@ -48,6 +53,11 @@ class SearchQuery:
         if level not in LEVELS:
             raise UsageError(f"level must be asset or dandiset, not {level!r}.")
         set_(self, "level", level)
+        if versions not in VERSIONS:
+            raise UsageError(
+                f"versions must be latest (one row per asset) or all, not {versions!r}."
+            )
+        set_(self, "versions", versions)
         if limit is not None:
             limit = number("limit", limit, int)
             if limit is not None and limit < 0:
@@ -63,7 +73,7 @@ class SearchQuery:
         raise AttributeError("SearchQuery is immutable: use .replace(...)")
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.text, self.level, self.limit, tuple(self._values.items()))
+        return (self.text, self.level, self.versions, self.limit, tuple(self._values.items()))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SearchQuery) and self._key() == other._key()
@@ -75,20 +85,22 @@ class SearchQuery:
         parts = [f"{k}={v!r}" for k, v in self._values.items() if v]
         parts = ([f"text={self.text!r}"] if self.text else []) + parts
         parts += [f"level={self.level!r}"] if self.level != "asset" else []
+        parts += [f"versions={self.versions!r}"] if self.versions != "latest" else []
         parts += [f"limit={self.limit}"] if self.limit is not None else []
         return f"SearchQuery({', '.join(parts)})"
 
     def replace(self, **changes: Any) -> SearchQuery:
         """This query with some fields changed (``q.replace(limit=10, area=())``)."""
-        fields = {"text": self.text, "level": self.level, "limit": self.limit, **self._values}
+        fields = {"text": self.text, "level": self.level, "limit": self.limit}
+        fields.update(versions=self.versions, **self._values)
         fields.update(changes)
         return SearchQuery(**fields)
 
     def only(self, name: str) -> SearchQuery:
         """A query of this level with facet `name` (or ``"text"``) alone."""
         if name == "text":
-            return SearchQuery(text=self.text, level=self.level)
-        return SearchQuery(level=self.level, **{name: self._values[name]})
+            return SearchQuery(text=self.text, level=self.level, versions=self.versions)
+        return SearchQuery(level=self.level, versions=self.versions, **{name: self._values[name]})
 
     # -- building -------------------------------------------------------------------------
 
@@ -101,12 +113,12 @@ class SearchQuery:
         by_keyword = keyword_map()
         values: dict[str, Any] = {}
         bounds: dict[str, list[Any]] = {}
-        extra = {k: keywords.pop(k) for k in ("level", "limit") if k in keywords}
+        extra = {k: keywords.pop(k) for k in ("level", "limit", "versions") if k in keywords}
         for key, value in keywords.items():
             if value is None:
                 continue
             if key not in by_keyword:
-                known = sorted({*by_keyword, "level", "limit"})
+                known = sorted({*by_keyword, "level", "limit", "versions"})
                 raise UsageError(f"search() got an unknown keyword {key!r}.{hint(key, known)}")
             name, bound = by_keyword[key]
             if bound is None:

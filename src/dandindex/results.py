@@ -21,6 +21,56 @@ import pyarrow as pa
 from dandindex.display import NOTEBOOK_ROWS, count_caption, html_table, text_table
 from dandindex.handles import AssetHandle
 
+#: the facets whose values `Index.result_facets` counts (each facet's kind has its name)
+COUNTED_FACETS = ("species", "modality", "area", "type", "dandiset")
+#: the structure every NWB file has, and the base types of everything: their counts say
+#: nothing about where to narrow
+STRUCTURAL_TYPES = frozenset({
+    "NWBFile", "Container", "Data", "NWBContainer", "NWBData", "NWBDataInterface", "Subject",
+    "Device", "ProcessingModule", "VectorData", "VectorIndex", "ElementIdentifiers",
+    "DynamicTableRegion", "TimeSeriesReferenceVectorData", "DynamicTable",
+})  # fmt: skip
+TOP_AREAS = frozenset({"root", "grey"})  # the atlas's top two levels hold everything
+
+
+def facet_table(
+    counts: dict[str, dict[str, int]], species_names: dict[str, str], top: int | None
+) -> pa.Table:
+    """Rows (facet, value, assets) of value counts per facet, most first, `top` of each
+    (None: all). Species are named as the index stores them (what ``--species`` takes);
+    base neurodata types and an area whose matches are exactly a narrower area's (same
+    count, so the same assets) are left out: choosing them would not narrow anything."""
+    rows = []
+    for facet, values in counts.items():
+        if facet == "area":
+            values = _informative_areas(values)
+        elif facet == "type":
+            values = {v: n for v, n in values.items() if v not in STRUCTURAL_TYPES}
+        ranked = sorted(values.items(), key=lambda vn: (-vn[1], vn[0]))
+        for value, n in ranked[:top] if top is not None else ranked:
+            name = species_names.get(value, value) if facet == "species" else value
+            rows.append({"facet": facet, "value": name, "assets": n})
+    schema = pa.schema([("facet", pa.string()), ("value", pa.string()), ("assets", pa.int64())])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _informative_areas(counts: dict[str, int]) -> dict[str, int]:
+    """`counts` without the atlas's top levels and the areas that hold exactly the assets of
+    one of their sub-areas (an area's assets include its sub-areas', so equal counts mean
+    the same assets)."""
+    from dandindex.vocab.areas import atlas
+
+    known = atlas()
+    by_id = {known[a.lower()].id: a for a in counts if a.lower() in known}
+    implied = set()
+    for a, n in counts.items():
+        s = known.get(a.lower())
+        for ancestor in s.path[:-1] if s is not None else ():
+            b = by_id.get(ancestor)
+            if b is not None and counts[b] == n:
+                implied.add(b)
+    return {a: n for a, n in counts.items() if a not in implied and a not in TOP_AREAS}
+
 
 class ResultSource(Protocol):
     """An open index: what results need to lead on (summaries, a search within a dandiset)."""

@@ -166,8 +166,13 @@ class Searcher:
             out.add_range(1, int(last.max()) + 1)
         return out
 
+    def latest(self) -> BitMap:
+        """One row per asset: its most recent published version's, else the draft's."""
+        return self.postings.value("latest", "1")
+
     def matches(self, query: SearchQuery) -> BitMap:
-        """The rows of ``asset_facets`` that `query` matches."""
+        """The rows of ``asset_facets`` that `query` matches (one per asset unless
+        ``versions="all"``)."""
         sets = [
             self.postings.any_of(group)
             for f, v in query.items()
@@ -175,6 +180,8 @@ class Searcher:
         ]
         if query.text:
             sets.append(self._text(query.text))
+        if query.versions == "latest":
+            sets.append(self.latest())
         return intersect(sets) if sets else self.everything()
 
     def _text(self, text: str) -> BitMap:
@@ -204,6 +211,16 @@ class Searcher:
                 )
             )
         return out | maybe
+
+    def facet_counts(self, query: SearchQuery, kind: str) -> dict[str, int]:
+        """Value → how many of `query`'s matches hold it, for a facet kind named as its
+        facet (``species`` (taxon URIs), ``modality``, ``area`` (with the hierarchy),
+        ``type``, ``dandiset``): intersection counts on the posting bitmaps."""
+        hits = self.matches(query)
+        if kind == "dandiset":  # a run of rows each: counted by bisection
+            ids, counts = self._per_dandiset(hits)
+            return {i: int(n) for i, n in zip(ids, counts, strict=True) if n}
+        return self.postings.cardinalities(kind, hits)
 
     def count(self, query: SearchQuery) -> int:
         """How many assets (or dandisets, at dandiset level) `query` matches."""

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, describe_read_error, index_option, open_index
-from dandindex.cli.output import Output, output_options
+from dandindex.cli.output import Output, emit, output_options
 from dandindex.registry import FACETS
 
 PAGE = 20  # rows a bare search shows on a terminal
@@ -104,6 +104,14 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     "--level", type=click.Choice(["asset", "dandiset"]), default="asset", show_default=True
 )
 @click.option(
+    "--versions",
+    type=click.Choice(["latest", "all"]),
+    default="latest",
+    show_default=True,
+    help="latest: one row per asset (its most recent published version, else the draft); "
+    "all: a row for every version that holds it",
+)
+@click.option(
     "--plot",
     "plot_path",
     default=None,
@@ -120,6 +128,13 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     help="Only the dandi:// URLs of the matches, one a line (what `dandi download` takes).",
 )
 @click.option(
+    "--facets",
+    "facets",
+    is_flag=True,
+    help="Instead of the matches, how many of them hold each value of species, modality, "
+    "area, type and dandiset (--limit values each, default 10): where to narrow the search.",
+)
+@click.option(
     "--manifest",
     "manifest",
     type=click.Path(dir_okay=False),
@@ -133,10 +148,12 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def search(
     text: str | None,
     level: str,
+    versions: str,
     plot_path: str | None,
     plot_dir: str | None,
     plot_n: int,
     urls: bool,
+    facets: bool,
     manifest: str | None,
     index_dir: str | None,
     output: Output,
@@ -153,6 +170,8 @@ def search(
     --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches
     (a PNG each; files that cannot be read are skipped with a sentence).
 
+    --facets prints how the matches split by species, modality, area, type and dandiset.
+
     --has, --column and --area-all name what a file must hold: repeating them ANDs (each
     must be there), unlike the other facets. --manifest FILE writes the matches as a cohort
     manifest to download and cite later.
@@ -164,7 +183,9 @@ def search(
     limit = output.limit
     if limit is None and not urls and output.format == "table" and output.out is None:
         limit = PAGE  # a first page on a terminal; the notice says how many more
-    query = SearchQuery.from_keywords(text, level=level, limit=limit, **facet_values)
+    query = SearchQuery.from_keywords(
+        text, level=level, versions=versions, limit=limit, **facet_values
+    )
     with open_index(index_dir) as idx:
         if manifest:
             from dandindex.cli.base import outside_index
@@ -173,6 +194,12 @@ def search(
             target = outside_index(manifest, "--manifest")
             n = write_manifest(idx, query.replace(limit=output.limit), target)
             click.echo(f"{n:,} assets written to the manifest {target}.", err=True)
+            return
+        if facets:
+            table = idx.result_facets(query, top=output.limit or 10)
+            note = f"How the {table.total:,} matching assets split (top {output.limit or 10} each)."
+            emit(table.table, output.format, None, output.out, columns=output.columns,
+                 wide=output.wide, notes=[note])  # fmt: skip
             return
         result = idx.run_search(query)
         if urls:
@@ -199,6 +226,7 @@ DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalit
 
 
 def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -> None:
+    import itertools
     from pathlib import Path
 
     from dandindex.errors import DandindexError
@@ -215,10 +243,15 @@ def _plot_hits(result: object, object_path: str, plot_dir: str | None, n: int) -
     folder.mkdir(parents=True, exist_ok=True)
     from dandindex.errors import RemoteReadError
 
-    done = 0
+    done, used = 0, set()
     for handle in result.handles()[:n]:
-        name = file_stem(handle.path)
-        target = folder / f"{handle.dandiset_id}_{name}_{handle.asset_id[:8]}.png"
+        stem = f"{handle.dandiset_id}_{handle.version}_{file_stem(handle.path)}"
+        target = folder / f"{stem}_{handle.asset_id[:8]}.png"
+        for k in itertools.count(2):  # --versions all: one asset, a picture per version row
+            if target not in used:
+                break
+            target = folder / f"{stem}_{handle.asset_id[:8]}-{k}.png"
+        used.add(target)
         try:
             handle.plot(object_path).savefig(target, bbox_inches="tight")
         except (DandindexError, RemoteReadError) as e:

@@ -15,6 +15,7 @@ ASSET_COLUMNS = ["path", "dandiset_id", "species", "areas", "neurodata_types", "
 DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
 NUMERIC = {"n_units", "size", "assets", "n_electrodes"}
 PLOTS_KEPT = 32
+COUNTS_KEPT = 64  # sidebars of recent searches
 #: the structure every file has: not worth a place in a result's list of types
 STRUCTURAL = {"NWBFile", "Subject", "Device", "ProcessingModule", "VectorData", "VectorIndex",
               "ElementIdentifiers", "DynamicTableRegion", "TimeSeriesReferenceVectorData"}  # fmt: skip
@@ -101,7 +102,8 @@ def _query(args: Any) -> tuple[Any, int]:
         page = min(max(int(args.get("page", 0)), 0), MAX_PAGES - 1)
     except ValueError:
         page = 0
-    return SearchQuery(args.get("q") or None, level=level, **values), page
+    versions = "all" if args.get("versions") == "all" else "latest"
+    return SearchQuery(args.get("q") or None, level=level, versions=versions, **values), page
 
 
 def _params() -> set[str]:
@@ -118,21 +120,37 @@ def form_fields() -> list[Any]:
     return [f for facet in FACETS for f in facet.fields() if f.input != "terms"]
 
 
-def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
-    """The sidebars: every value the index holds, with its count of assets (cached)."""
+def _facets(idx: Any, lock: Any, args: Any, query: Any = None) -> list[dict[str, Any]]:
+    """The sidebars: the values of each facet with how many of the current matches hold
+    them (a facet the search gives: how many its other values would add), most first. The
+    counts of the bare page are kept; those of a search are counted on the posting bitmaps
+    (`Index.result_counts`) and the last few kept."""
     from flask import current_app
 
+    from dandindex.query import SearchQuery
+
     cache = current_app.config["CACHE"]
-    if "counts" not in cache:
+    if query is None or query.versions != "latest":
+        query = SearchQuery()  # a search in error: the whole index's counts
+    key = query.replace(level="asset", limit=None)
+    kept: OrderedDict[Any, Any] = cache.setdefault("counts", OrderedDict())
+    if "names" not in cache:
         with lock:
-            counts = {k: idx.facet_counts(k) for k in ("species", "modality", "area", "type",
-                                                       "dandiset")}  # fmt: skip
-            names = {
-                r["species_id"]: r["name"]
-                for r in idx.sql("SELECT DISTINCT species_id, name FROM species_map").rows()
-            }
-        cache["counts"] = (counts, names)
-    counts, names = cache["counts"]
+            cache["names"] = idx.species_names()
+    names = cache["names"]
+    bare = key == SearchQuery()
+    counts = cache.get("bare_counts") if bare else kept.get(key)
+    if counts is None:
+        with lock:
+            counts = idx.result_counts(key)
+        if bare:
+            cache["bare_counts"] = counts
+        else:
+            kept[key] = counts
+            while len(kept) > COUNTS_KEPT:
+                kept.popitem(last=False)
+    elif not bare:
+        kept.move_to_end(key)
     current = query_pairs(args)
 
     def item(kind: str, value: str, label: str, n: int) -> dict[str, Any]:
@@ -142,7 +160,8 @@ def _facets(idx: Any, lock: Any, args: Any) -> list[dict[str, Any]]:
 
     def items(kind: str, n: int) -> list[dict[str, Any]]:
         out = []
-        for value, count in sorted(counts[kind].items(), key=lambda kv: -kv[1])[:n]:
+        ranked = sorted(counts[kind].items(), key=lambda kv: (-kv[1], kv[0]))
+        for value, count in ranked[:n]:
             label = value
             if kind == "species":
                 label = names.get(value, value)
@@ -226,7 +245,7 @@ def search() -> Any:
 
     idx, lock = current_index()
     pairs = query_pairs(request.args)
-    error, rows, result, page = None, [], None, 0
+    error, rows, result, page, query = None, [], None, 0, None
     try:
         query, page = _query(request.args)
         result = _run_search(idx, lock, query, (page + 1) * PAGE)
@@ -263,7 +282,7 @@ def search() -> Any:
         args=args,
         fields=fields,
         suggestions=_suggestions(idx, lock),
-        facets=_facets(idx, lock, request.args),
+        facets=_facets(idx, lock, request.args, query),
         hidden=[(k, v) for k, v in pairs if k in terms or k in ("q", "level")],
         keep_for_text=[(k, v) for k, v in pairs if k != "q"],
         chips=chips,
