@@ -148,3 +148,33 @@ def idx(index_dir: Path) -> Iterator:
 
     with Index(index_dir) as i:
         yield i
+
+
+@pytest.fixture(scope="session")
+def media_archive(tmp_path_factory: pytest.TempPathFactory):
+    """Files that are not NWB (OME-Zarr, TIFF, video, BIDS; good and damaged), written by
+    their real writers and laid out as two dandisets (`dandindex.testing.mediaarchive`)."""
+    from dandindex.testing.mediaarchive import archive_of_media
+
+    root = tmp_path_factory.mktemp("media")
+    return archive_of_media(root / "archive", root / "files")
+
+
+@pytest.fixture(scope="session")
+def media_server(media_archive) -> Iterator:
+    from dandindex.testing.archive import ArchiveServer
+
+    with ArchiveServer(media_archive.root, content_urls="local") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def media_index(media_server, tmp_path_factory) -> Path:
+    """The media archive crawled with --nwb (read-only for tests)."""
+    from dandindex.crawl import Crawler, CrawlOptions
+
+    path = tmp_path_factory.mktemp("media-index")
+    Crawler(
+        CrawlOptions(api_url=media_server.api_url, index_dir=str(path), nwb=True, nwb_workers=2)
+    ).run()
+    return path

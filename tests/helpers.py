@@ -71,6 +71,7 @@ def taxon(meta: dict[str, Any]) -> str | None:
 VOLATILE = {
     "crawl_errors": {"at"},
     "nwb_files": {"summarized_at", "seconds", "bytes_read", "requests"},
+    "file_summaries": {"summarized_at", "seconds", "bytes_read", "requests"},
 }
 
 
@@ -135,3 +136,33 @@ def cohort_assets(generated: Any) -> dict[str, str]:
 
     names = {s.name for s in SESSIONS}
     return {a.session_id: aid for aid, a in generated.nwb_assets.items() if a.session_id in names}
+
+
+def media_assets(root: Path) -> dict[str, set[str]]:
+    """Asset ids of the archive's files that are not NWB and that a crawl with --nwb reads
+    (open dandisets), from the snapshot's metadata: ``blob`` (TIFF, video; JSON/TSV of BIDS versions: one
+    blob request each, answered or 404) and ``zarr`` (Zarr stores that are not NWB)."""
+    from dandindex.formats import MAX_TEXT_BYTES, bids, kind_of
+
+    out: dict[str, set[str]] = {"blob": set(), "zarr": set()}
+    for ds in read_folder(root).values():
+        if is_embargoed(ds["draft"]):  # not crawled without --include-embargoed
+            continue
+        lists = [ds["assets"]] + [v["assets"] for v in ds["versions"].values()]
+        for assets in lists:
+            is_bids = bids.is_dataset(a["path"] for a in assets)
+            for a in assets:
+                meta = a.get("metadata") or {}
+                if not isinstance(meta, dict):
+                    continue
+                kind = kind_of(a["path"], meta.get("encodingFormat"), bool(a.get("zarr")))
+                if kind == "zarr":
+                    out["zarr"].add(a["asset_id"])
+                elif kind in ("tiff", "video") or (
+                    kind in ("json", "tsv")
+                    and is_bids
+                    and bids.is_text_file(a["path"])
+                    and (a.get("size") or 0) <= MAX_TEXT_BYTES  # larger: not read at all
+                ):
+                    out["blob"].add(a["asset_id"])
+    return out

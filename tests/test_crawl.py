@@ -378,7 +378,7 @@ def test_rows_match_the_pydantic_models(own_server, tmp_path):
     crawl(own_server, index, nwb=True, nwb_workers=2)
     for name, model in TABLES.items():
         rows = table(index, name)
-        assert rows or name == "crawl_errors"
+        assert rows or name in ("crawl_errors", "file_links")  # no NWB file names a video
         for row in rows[:200]:
             model.model_validate(row)
 

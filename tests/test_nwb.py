@@ -21,7 +21,7 @@ from dandindex.testing.generate import NWBAttachment, attachments_from, generate
 from dandindex.testing.nwbfiles import N_ELECTRODES
 
 from conftest import SHARED_NWB, need_shared_nwb
-from helpers import asset_dict
+from helpers import asset_dict, media_assets
 
 
 def _manifest() -> list[dict]:
@@ -266,7 +266,9 @@ def test_crawl_with_nwb_records_summaries_and_errors_and_never_rereads(nwb_archi
         srv.counters.reset()
         again = Crawler(CrawlOptions(api_url=srv.api_url, index_dir=str(index), nwb=True)).run()
         assert again.nwb_total == len(blobless)
-        assert srv.counters.requests["blob"] == len(blobless)
+        media = media_assets(gen.root)  # not on the server either: tried again too
+        assert again.files_missing == len(media["blob"]) + len(media["zarr"]) > 0, media
+        assert srv.counters.requests["blob"] == len(blobless) + len(media["blob"])
         assert srv.counters.statuses.get(206, 0) == 0
         # without --nwb the cached summaries stay in the index, with no request at all
         srv.counters.reset()
@@ -322,7 +324,8 @@ def test_nwb_max_size_skips_big_files(nwb_archive, tmp_path):
                 api_url=srv.api_url, index_dir=str(tmp_path / "i"), nwb=True, nwb_max_size=1000
             )
         ).run()
-        assert srv.counters.requests.get("blob", 0) == len(small)
+        media = media_assets(gen.root)["blob"]  # headers only: --nwb-max-size is for NWB
+        assert srv.counters.requests.get("blob", 0) == len(small) + len(media)
     rows = _table(tmp_path / "i", "nwb_files")
     big = [r for r in rows if r["asset_id"] not in small and r["size"] and r["size"] > 1000]
     assert big and all("nwb-max-size" in r["error"] for r in big)

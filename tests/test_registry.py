@@ -38,14 +38,20 @@ def test_every_keyword_and_flag_reads_back_the_same(idx):
         dandiset="1",
         min_units=1, max_units=10**6, min_electrodes=1, rate_max=10**6, size_min="1kB",
         area_all=["VISp", "VISl"], has=["units"], column="units.quality", duration_min="1min",
+        format="nwb", voxel_max="500nm", channels="GFP", fps_min=30, bids="TaskName=rest",
     )  # fmt: skip
     assert q.size == Range(min=1000) and q.type == ("Units",) and q.dandiset == ("1",)
     assert q.duration == Range(min=60) and q.has == ("units",)
+    assert q.voxel == Range(max=0.5) and q.file_format == ("nwb",) and q.channel == ("GFP",)
     assert set(q.given()) == {f.name for f in FACETS}
     words = q.describe().split()
     for flag in flags():
-        if flag not in ("--max-electrodes", "--rate-min", "--size-max", "--duration-max"):
+        if flag not in ("--max-electrodes", "--rate-min", "--size-max", "--duration-max",
+                        "--voxel-min", "--fps-max"):  # fmt: skip
             assert flag in words, flag
+    with pytest.raises(UsageError, match="channel|BIDS"):  # this index holds no such files
+        idx.run_search(q)
+    q = q.replace(voxel=None, channel=None, fps=None, bids=None)
     assert idx.run_search(q).total == idx.count(q)
 
 
@@ -58,7 +64,7 @@ def test_the_web_form_reads_every_facet():
     for facet in FACETS:
         for field in facet.fields():
             value = {"terms": "x", "number": "5", "size": "2GB", "duration": "5s",
-                     "text": "x, y"}[field.input]  # fmt: skip
+                     "length": "5um", "text": "x, y"}[field.input]  # fmt: skip
             args.add(field.param, value)
     query, _ = _query(args)
     for facet in FACETS:
@@ -71,6 +77,8 @@ def test_the_web_form_reads_every_facet():
     bad = MultiDict([("size_min", "lots")])
     with pytest.raises(UsageError, match="not a size"):
         _query(bad)
+    with pytest.raises(UsageError, match="not a length"):
+        _query(MultiDict([("voxel_max", "5 parsec")]))
 
 
 def test_unknown_keyword_and_facet_are_sentences():

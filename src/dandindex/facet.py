@@ -72,7 +72,7 @@ class Option:
     dest: str
     help: str
     multiple: bool = False
-    number: str | None = None  # "int", "float" or "size" (bytes with units)
+    number: str | None = None  # "int", "float", or a unit kind: "size", "duration", "length"
     metavar: str | None = None
     complete: str | None = None  # the facet_values kind whose values complete it
 
@@ -83,10 +83,42 @@ class Field:
 
     param: str
     label: str
-    #: "terms" (links in the sidebar, repeatable), "text" (comma-separated), "number",
-    #: "size" or "duration"
+    #: "terms" (links in the sidebar, repeatable), "text" (comma-separated), "number", or
+    #: a unit kind ("size", "duration", "length")
     input: str
     placeholder: str = ""
+
+
+DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+                  "ms": 1e-3, "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0,
+                  "minutes": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
+                  "hours": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}  # fmt: skip
+#: µm per unit of length (no unit: µm)
+LENGTH_UNITS = {"": 1.0, "um": 1.0, "µm": 1.0, "μm": 1.0, "micron": 1.0, "microns": 1.0,
+                "micrometer": 1.0, "micrometers": 1.0, "nm": 1e-3, "nanometer": 1e-3,
+                "nanometers": 1e-3, "mm": 1e3, "millimeter": 1e3, "millimeters": 1e3,
+                "cm": 1e4}  # fmt: skip
+_NUMBER = r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-zµμ]*)\s*"
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 600, 600s, 10min, 1.5h, 2 hours, 90m (m: minutes)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = re.fullmatch(_NUMBER, str(value), re.I)
+    if not m or m.group(2).lower() not in DURATION_UNITS:
+        raise UsageError(f"{value!r} is not a duration; write it like 600 (seconds), 10min or 2h.")
+    return float(m.group(1)) * DURATION_UNITS[m.group(2).lower()]
+
+
+def parse_length(value: Any) -> float:
+    """Micrometres from 0.5, 0.5um, 500nm, 1 µm, 0.002mm (no unit: µm)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = re.fullmatch(_NUMBER, str(value), re.I)
+    if not m or m.group(2).lower() not in LENGTH_UNITS:
+        raise UsageError(f"{value!r} is not a length; write it like 0.5 (µm), 500nm or 1um.")
+    return float(m.group(1)) * LENGTH_UNITS[m.group(2).lower()]
 
 
 def parse_size(value: Any) -> int:
@@ -100,6 +132,14 @@ def parse_size(value: Any) -> int:
     if n >= 2**63:
         raise UsageError(f"{value!r} is too large.")
     return int(n)
+
+
+#: number kinds given with units: (parser, (example low, example high) for the web form)
+UNIT_PARSERS: dict[str, tuple[Callable[[Any], float], tuple[str, str]]] = {
+    "size": (parse_size, ("1GB", "10GB")),
+    "duration": (parse_duration, ("10min", "2h")),
+    "length": (parse_length, ("0.5um", "2um")),
+}
 
 
 class Facet:
@@ -264,7 +304,7 @@ class RangeFacet(Facet):
     help: str
     expr: str  # SQL over an asset_facets row: one number (or unnest(list)) per row
     flags: tuple[str, str]  # the --min and --max flags (their keywords: _ for -)
-    number: str = "float"  # "int", "float" or "size"
+    number: str = "float"  # "int", "float", or a kind of `UNIT_PARSERS` (size, duration...)
     where: str = ""
     nwb: bool = False
     metavar: str | None = None
@@ -290,8 +330,8 @@ class RangeFacet(Facet):
         return Range(self._number(lo_flag, value.min), self._number(hi_flag, value.max))
 
     def _number(self, flag: str, value: Any) -> Any:
-        if self.number == "size" and isinstance(value, str):
-            value = parse_size(value)
+        if self.number in UNIT_PARSERS and isinstance(value, str):
+            value = UNIT_PARSERS[self.number][0](value)
         return number(flag, value, int if self.number in ("int", "size") else float)
 
     def keywords(self) -> tuple[str, ...]:
@@ -311,9 +351,13 @@ class RangeFacet(Facet):
         ]
 
     def fields(self) -> list[Field]:
-        kind = "size" if self.number == "size" else "number"
         lo, hi = self.keywords()
-        return [Field(lo, f"{self.label} at least", kind), Field(hi, f"{self.label} at most", kind)]
+        if self.number in UNIT_PARSERS:
+            low, high = UNIT_PARSERS[self.number][1]
+            return [Field(lo, f"{self.label} at least", self.number, placeholder=f"e.g. {low}"),
+                    Field(hi, f"{self.label} at most", self.number, placeholder=f"e.g. {high}")]  # fmt: skip
+        return [Field(lo, f"{self.label} at least", "number"),
+                Field(hi, f"{self.label} at most", "number")]  # fmt: skip
 
     def from_form(self, args: Any) -> Range:
         bounds: list[float | None] = []
@@ -322,17 +366,13 @@ class RangeFacet(Facet):
             if not raw:
                 bounds.append(None)
                 continue
+            if f.input in UNIT_PARSERS:  # its sentence names the unit's forms
+                bounds.append(UNIT_PARSERS[f.input][0](raw))
+                continue
             try:
-                bounds.append(parse_size(raw) if f.input == "size" else float(raw))
-            except (UsageError, ValueError):
-                raise UsageError(
-                    f"{f.label}: {raw!r} is not "
-                    + (
-                        "a size; write it like 1000000, 1e9, 10GB or 512MiB."
-                        if f.input == "size"
-                        else "a number."
-                    )  # fmt: skip
-                ) from None
+                bounds.append(float(raw))
+            except ValueError:
+                raise UsageError(f"{f.label}: {raw!r} is not a number.") from None
         return self.check(Range(*bounds))
 
     def to_pairs(self, value: Range) -> list[tuple[str, str]]:

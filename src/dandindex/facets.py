@@ -46,10 +46,11 @@ import pyarrow.parquet as pq
 
 from dandindex.byasset import areas_by_asset, asset_rows_sql, id_slices, types_by_asset
 from dandindex.errors import CrawlError
+from dandindex.facetmaps import bids_map, location_map, species_map
+from dandindex.formats import formats_sql
 from dandindex.postings import latest_rows, trigrams, write_bitmaps
 from dandindex.registry import FACETS, KINDS
 from dandindex.schemas import SCHEMAS, create_table_view
-from dandindex.vocab import areas as A
 from dandindex.vocab.modality import modalities_expr
 
 FACET_TABLES = (
@@ -64,7 +65,7 @@ FACET_TABLES = (
     "asset_rows",
 )
 #: Bump when the search tables change; stored in facet_bitmaps' Parquet metadata.
-FACETS_VERSION = 5
+FACETS_VERSION = 6
 FACETS_VERSION_KEY = "dandindex.facets_version"
 SLICE_ROWS = 100_000
 #: what a slice of asset_facets may weigh (its rows' lists of types, object names and paths,
@@ -103,10 +104,11 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         for n, (lo, hi, count) in enumerate(_slices(con)):
             bounds = {"lo": lo, "hi": hi}
             con.execute(f"CREATE OR REPLACE TABLE slice_anatomy AS {_ANATOMY}", bounds)
+            con.execute(f"CREATE OR REPLACE TABLE slice_files AS {_FILES}", bounds)
             areas.append(work / f"asset_areas-{n:05d}.parquet")
             _copy(con, "SELECT * FROM slice_anatomy ORDER BY ALL", areas[-1])
             piece = work / f"asset_facets-{n:05d}.parquet"
-            _copy(con, _asset_facets_sql(offset), piece, bounds)
+            _sorted_copy(con, _asset_facets_sql(offset), piece, bounds)
             pieces.append(piece)
             offset += count
         _join(areas, snapshot / "asset_areas.parquet")
@@ -143,118 +145,16 @@ def write_facets(snapshot: Path, memory_limit: str = "256MB") -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-#: `Index.areas`: every location string with its structures, files and dandisets ({where}:
-#: a filter on ``m`` (the string's mapping))
-AREAS_SQL = """
-    WITH uses AS (
-        SELECT l.location AS raw, l.asset_id, n.dandiset_id
-        FROM nwb_locations l LEFT JOIN nwb_files n USING (asset_id)
-        UNION ALL SELECT unnest(anatomy), asset_id, dandiset_id FROM assets
-        UNION ALL SELECT unnest(anatomy), NULL, dandiset_id FROM versions
-    ),
-    per AS (
-        SELECT raw, count(DISTINCT asset_id) AS files,
-               count(DISTINCT dandiset_id) AS dandisets
-        FROM uses GROUP BY raw
-    ),
-    m AS (
-        SELECT raw, bool_or(dropped) AS placeholder, any_value(hemisphere) AS hemisphere,
-               coalesce(list_sort(list_distinct(
-                   list(acronym) FILTER (acronym IS NOT NULL))), []) AS areas
-        FROM location_map GROUP BY raw
-    )
-    SELECT m.raw AS location, m.areas, m.hemisphere, m.placeholder,
-           per.files, per.dandisets
-    FROM m JOIN per USING (raw) {where}
-    ORDER BY per.files DESC, per.dandisets DESC, location"""
-
-
 # -- the pieces -------------------------------------------------------------------------
-
-
-def held_species(con: Any) -> list[Any]:
-    """The species an index's metadata holds (`HeldSpecies`), from its assets and versions."""
-    from dandindex.vocab.species import HeldSpecies
-
-    rows = con.sql(
-        """
-        SELECT species_id, species, count(*) FROM assets WHERE species_id IS NOT NULL GROUP BY 1, 2
-        UNION ALL
-        SELECT unnest(species_id), NULL, 0 FROM versions
-        """
-    ).fetchall()
-    return [HeldSpecies(uri, name, int(n)) for uri, name, n in rows]
-
-
-def _species_map(con: Any) -> None:
-    """species_map: every species string (assets', versions', NWB files') → its taxon URI
-    (null if none resolves) and one canonical name per taxon."""
-    from dandindex.errors import DandindexError
-    from dandindex.vocab.species import canonical_name, resolve_species
-
-    held = held_species(con)
-    raw = con.sql(
-        """
-        SELECT DISTINCT species FROM assets WHERE species IS NOT NULL
-        UNION SELECT DISTINCT unnest(species) FROM versions
-        UNION SELECT DISTINCT species FROM nwb_files WHERE species IS NOT NULL
-        """
-    ).fetchall()
-    rows = []
-    for (text,) in sorted(raw, key=lambda r: str(r[0])):
-        try:
-            uri: str | None = resolve_species(text, held)
-        except DandindexError:
-            uri = None
-        rows.append(
-            {"raw": text, "species_id": uri, "name": canonical_name(uri, held) if uri else None}
-        )
-    schema = pa.schema([("raw", pa.string()), ("species_id", pa.string()), ("name", pa.string())])
-    con.register("_species_map_rows", pa.Table.from_pylist(rows, schema=schema))
-    con.execute("CREATE TABLE species_map AS SELECT * FROM _species_map_rows ORDER BY raw")
 
 
 def _small_tables(con: Any, snapshot: Path, work: Path) -> Path:
     """Tables location_map, species_map (a row per distinct string), asset_types and
     file_areas (a row per NWB asset, streamed: `dandindex.byasset`); returns the Parquet
     file of asset_areas' rows from the files."""
-    raw = con.sql(
-        """
-        SELECT DISTINCT location AS raw FROM nwb_locations
-        UNION SELECT DISTINCT unnest(anatomy) FROM assets
-        UNION SELECT DISTINCT unnest(anatomy) FROM versions
-        """
-    ).fetchall()
-    rows = []
-    for (text,) in sorted(raw, key=lambda r: str(r[0])):
-        if text is None:
-            continue
-        parsed = A.parse_location(text)
-        trees = A.area_trees(parsed.areas) or [[]]
-        for s, tree in zip(parsed.areas or (None,), trees, strict=True):  # a row per structure
-            rows.append(
-                {
-                    "raw": text,
-                    "dropped": parsed.placeholder,
-                    "acronym": s.acronym if s else None,
-                    "ancestors": tree,
-                    "hemisphere": parsed.hemisphere,
-                }
-            )
-    schema = pa.schema(
-        [
-            ("raw", pa.string()),
-            ("dropped", pa.bool_()),
-            ("acronym", pa.string()),
-            ("ancestors", pa.list_(pa.string())),
-            ("hemisphere", pa.string()),
-        ]
-    )
-    con.register("_location_map_rows", pa.Table.from_pylist(rows, schema=schema))
-    con.execute(
-        "CREATE TABLE location_map AS SELECT * FROM _location_map_rows ORDER BY raw, acronym"
-    )
-    _species_map(con)
+    location_map(con)
+    species_map(con)
+    bids_map(con)
     types_by_asset(con, snapshot / "nwb_objects.parquet", work)
     return areas_by_asset(con, snapshot / "nwb_locations.parquet", work)
 
@@ -293,6 +193,35 @@ _ANATOMY = """
 """
 
 
+#: the slice's file_summaries as asset_facets joins them (made first: a small table, so the
+#: big join stays within the memory limit): channels (with BIDS stains) lower-cased, BIDS
+#: values as searched (bids_map: keys lower-cased, numbers spelled once, each key alone too)
+_FILES = """
+    WITH fs AS (
+        SELECT asset_id, format, voxel_um, fps, duration AS f_duration, bids_datatype,
+               subject_species,
+               list_filter(
+                   list_transform(channels, lambda c: lower(trim(c)))
+                   || list_transform(list_filter(bids_entities, lambda e: starts_with(e, 'stain=')),
+                                     lambda e: lower(e[7:])),
+                   lambda c: c <> '' AND NOT regexp_matches(c, '^channel [0-9]+$')) AS channels,
+               len(bids_entities) > 0 AS in_bids, bids
+        FROM file_summaries
+        WHERE asset_id IN (SELECT asset_id FROM assets WHERE dandiset_id BETWEEN $lo AND $hi)
+    ),
+    bv AS (
+        SELECT r.asset_id, list_sort(list_distinct(flatten(list([m.value, m.key]))))
+                   AS bids_values
+        FROM (SELECT asset_id, unnest(bids) AS raw FROM fs) r JOIN bids_map m USING (raw)
+        GROUP BY r.asset_id
+    )
+    SELECT fs.* EXCLUDE (bids), coalesce(bv.bids_values, []) AS bids_values,
+           sm.species_id AS subject_species_id
+    FROM fs LEFT JOIN bv USING (asset_id)
+    LEFT JOIN species_map sm ON sm.raw = fs.subject_species
+"""
+
+
 def _asset_facets_sql(offset: int) -> str:
     """One row per asset of the dandisets between ``$lo`` and ``$hi``,
     numbered from `offset` + 1 in (dandiset, version, path, asset) order. The other tables
@@ -300,8 +229,8 @@ def _asset_facets_sql(offset: int) -> str:
     return f"""
         WITH a AS (
             SELECT asset_id, dandiset_id, version, path, size, species, species_id, api_url,
-                   encoding_format, sha256, s3_url, blob_id, approach, measurement_technique,
-                   variable_measured
+                   encoding_format, sha256, s3_url, blob_id, zarr_id, approach,
+                   measurement_technique, variable_measured
             FROM assets WHERE dandiset_id BETWEEN $lo AND $hi
         ),
         ids AS (SELECT DISTINCT asset_id FROM a),
@@ -343,16 +272,16 @@ def _asset_facets_sql(offset: int) -> str:
         )
         SELECT nums.row,
                a.asset_id, a.dandiset_id, a.version, a.path, a.size,
-               coalesce(a.species, n.nwb_species,
+               coalesce(a.species, n.nwb_species, fs.subject_species,
                         nullif(array_to_string(v.v_species, ', '), '') || ' (the dandiset''s)')
                    AS species,
-               coalesce(a.species_id, sm.species_id) AS species_id,
-               CASE WHEN coalesce(a.species_id, sm.species_id) IS NOT NULL
-                    THEN [coalesce(a.species_id, sm.species_id)]
+               coalesce(a.species_id, sm.species_id, fs.subject_species_id) AS species_id,
+               CASE WHEN coalesce(a.species_id, sm.species_id, fs.subject_species_id) IS NOT NULL
+                    THEN [coalesce(a.species_id, sm.species_id, fs.subject_species_id)]
                     ELSE list_sort(list_distinct(coalesce(v.v_species_id, []))) END AS species_ids,
-               coalesce(a.species_id, sm.species_id) IS NULL AND len(coalesce(v.v_species_id, [])) > 0
+               coalesce(a.species_id, sm.species_id, fs.subject_species_id) IS NULL AND len(coalesce(v.v_species_id, [])) > 0
                    AS species_inherited,
-               a.api_url, a.encoding_format, a.sha256, a.s3_url, a.blob_id,
+               a.api_url, a.encoding_format, a.sha256, a.s3_url, a.blob_id, a.zarr_id,
                list_sort({modalities_expr()}) AS modalities,
                coalesce(t.types, []) AS types,
                coalesce(t.rates, []) AS rates,
@@ -363,7 +292,14 @@ def _asset_facets_sql(offset: int) -> str:
                coalesce(ar.raw_areas, []) AS raw_areas,
                coalesce(ar.file_area_tree, []) AS file_area_tree,
                coalesce(ar.file_raw_areas, []) AS file_raw_areas,
-               n.n_units, n.n_electrodes, n.duration, n.metadata_ranges, n.read_url,
+               n.n_units, n.n_electrodes, coalesce(n.duration, fs.f_duration) AS duration,
+               n.metadata_ranges, n.read_url,
+               list_sort(list_distinct({formats_sql("a.path", "a.encoding_format", "a.zarr_id")}
+                   || list_filter([fs.format, CASE WHEN fs.in_bids THEN 'bids' END],
+                                  lambda x: x IS NOT NULL))) AS formats,
+               fs.voxel_um, fs.fps,
+               list_sort(list_distinct(coalesce(fs.channels, []))) AS channels,
+               coalesce(fs.bids_values, []) AS bids_values,
                lower(a.path) AS text
         FROM a
         JOIN nums USING (asset_id, version)
@@ -371,6 +307,7 @@ def _asset_facets_sql(offset: int) -> str:
         LEFT JOIN h USING (asset_id)
         LEFT JOIN ar USING (asset_id)
         LEFT JOIN n USING (asset_id)
+        LEFT JOIN slice_files fs USING (asset_id)
         LEFT JOIN species_map sm ON a.species_id IS NULL AND sm.raw = n.nwb_species
         LEFT JOIN v USING (dandiset_id, version)
         ORDER BY row
@@ -423,18 +360,19 @@ def _copy(
     )
 
 
-def _sorted_copy(con: Any, sql: str, target: Path) -> None:
-    """`_copy` of a big sort; if it does not fit the memory limit with every thread (each
-    sorts its own runs: 60 M type values at 10 M assets), again with one."""
+def _sorted_copy(con: Any, sql: str, target: Path, params: dict[str, Any] | None = None) -> None:
+    """`_copy` of a big sort or join; if it does not fit the memory limit with every thread
+    (each sorts its own runs: 60 M type values at 10 M assets; a slice of asset_facets
+    joins its wide rows), again with one."""
     import duckdb
 
     try:
-        _copy(con, sql, target)
+        _copy(con, sql, target, params)
     except duckdb.OutOfMemoryException:
         threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
         con.execute("SET threads = 1")
         try:
-            _copy(con, sql, target)
+            _copy(con, sql, target, params)
         finally:
             con.execute(f"SET threads = {int(threads)}")
 

@@ -25,14 +25,19 @@ from typing import Any, Protocol
 from dandindex.errors import DandindexError, RemoteReadError, UsageError
 
 OPEN_FIRST_READ = 65536
+PREVIEWED = ("zarr", "tiff", "video")  # kinds `AssetHandle.plot` previews
 SPEC_VALUE_LIMIT = 1 << 20
 OPEN_VALUE_LIMIT = 4096
 
 
 class SummarySource(Protocol):
-    """Where a handle's indexed NWB summary comes from (an open `Index`)."""
+    """Where a handle's indexed summaries come from (an open `Index`)."""
 
     def nwb_summary(self, asset_id: str) -> dict[str, Any]: ...
+
+    def file_summary(self, asset_id: str) -> dict[str, Any] | None: ...
+
+    def asset(self, ref: str) -> AssetHandle: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class AssetHandle:
     s3_url: str | None = None
     blob_id: str | None = None
     sha256: str | None = None
+    zarr_id: str | None = None
     metadata_ranges: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
     read_url: str | None = field(default=None, repr=False, compare=False)
     source: SummarySource | None = field(default=None, repr=False, compare=False)
@@ -66,6 +72,7 @@ class AssetHandle:
             s3_url=row.get("s3_url"),
             blob_id=row.get("blob_id"),
             sha256=row.get("sha256"),
+            zarr_id=row.get("zarr_id"),
             metadata_ranges=tuple((int(a), int(n)) for a, n in raw),
             read_url=row.get("read_url"),
             source=source,
@@ -206,14 +213,116 @@ class AssetHandle:
             raise DandindexError("This handle was not made from an index; summary() needs one.")
         return self.source.nwb_summary(self.asset_id)
 
-    def plot(self, object_path: str, **kwargs: Any) -> Any:
-        """Plot one object of the file (see `dandindex.plot.plot_object`); returns the Figure
-        (it shows itself in a notebook). The title names the dandiset and the file."""
+    def plot(self, object_path: str | None = None, **kwargs: Any) -> Any:
+        """Plot one object of an NWB file (see `dandindex.plot.plot_object`), or preview a
+        file that is not NWB (`preview`: `start` is its ``at``, `columns` its channels);
+        returns the Figure (it shows itself in a notebook). The title names the dandiset and
+        the file. A pose estimation (or an ImageSeries) whose video the index links to an
+        asset of the dandiset is drawn over that video's frame."""
         from dandindex.plot import PlotContext, plot_object
 
         kwargs.setdefault("context", PlotContext(self.dandiset_id, self.version, self.path))
+        if self.kind in PREVIEWED:
+            chans = kwargs.get("columns") or kwargs.get("channels")
+            return self.preview(at=kwargs.get("start"), channels=chans,
+                                ax=kwargs.get("ax"), context=kwargs["context"])  # fmt: skip
+        if object_path is None:
+            if not self.path.lower().endswith((".nwb", ".nwb.zarr")):
+                raise UsageError(f"{self.path} is not an image or a video: nothing to preview.")
+            raise UsageError(f"{self.path} is an NWB file: give the object to plot "
+                             f"(`dandindex plot {self.asset_id}` lists them).")  # fmt: skip
+        if "video" not in kwargs:
+            linked = self.linked_video(object_path)
+            kwargs["video"] = linked.frame if linked is not None else None
         with self.open_h5() as f:
             return plot_object(f, object_path, **kwargs)
+
+    # -- files that are not NWB ------------------------------------------------------
+
+    @property
+    def kind(self) -> str | None:
+        """``zarr``, ``tiff``, ``video``, ``json``, ``tsv``, or None (NWB, or other)."""
+        from dandindex.formats import kind_of
+
+        return kind_of(self.path, None, self.zarr_id is not None)
+
+    def preview(
+        self,
+        *,
+        at: float | None = None,
+        channels: Any = None,
+        ax: Any = None,
+        context: Any = None,
+    ) -> Any:
+        """A picture of an image or a video from a bounded read: an OME-Zarr's lowest level
+        (max projection over z, or z plane `at`), a TIFF page (page `at`; a pyramid's
+        smallest level), a video's frame `at` seconds in."""
+        from dandindex.plot import PlotContext
+        from dandindex.plot.media import tiff_preview, video_preview, zarr_preview
+
+        context = context or PlotContext(self.dandiset_id, self.version, self.path)
+        kind = self.kind
+        if kind == "zarr":
+            session = self._session()
+            try:
+                chans = list(channels) if channels is not None else None
+                z = None if at is None else int(at)
+                return zarr_preview(self._zarr_keys(session), z=z, channels=chans, ax=ax,
+                                    context=context)  # fmt: skip
+            finally:
+                session.close()
+        if kind not in ("tiff", "video"):
+            raise UsageError(f"{self.path} is not an image or a video: nothing to preview.")
+        with self._bytes() as fh:
+            if kind == "tiff":
+                return tiff_preview(fh, page=None if at is None else int(at), ax=ax,
+                                    context=context)  # fmt: skip
+            return video_preview(fh, float(at or 0.0), ax=ax, context=context)
+
+    def frame(self, seconds: float = 0.0) -> tuple[Any, float]:
+        """The video frame shown `seconds` in, as an RGB array, and its time (a bounded read
+        through the API: from the key frame before it)."""
+        from dandindex.formats.video import frame_at
+
+        with self._bytes() as fh:
+            return frame_at(fh, seconds)
+
+    @contextlib.contextmanager
+    def _bytes(self) -> Iterator[Any]:
+        from dandindex.formats.source import open_bytes
+
+        session = self._session()
+        try:
+            with open_bytes(self.url("api"), session=session, size=self.size) as fh:
+                yield fh
+        finally:
+            session.close()
+
+    def _zarr_keys(self, session: Any) -> Any:
+        from dandindex.formats.source import RemoteKeys
+
+        api = self.url("api").split("/assets/", 1)[0]
+        s3 = self.s3_url if self.s3_url and "/zarr/" in self.s3_url else None
+        return RemoteKeys(session, base_url=s3, api_url=api, zarr_id=self.zarr_id)
+
+    def linked_video(self, object_path: str) -> AssetHandle | None:
+        """The video asset the index links `object_path` to (else the file's one linked
+        video: a PoseEstimation's source_video is an ImageSeries naming it); None when there
+        is none."""
+        if self.source is None:
+            return None
+        try:
+            found = self.source.file_summary(self.asset_id)
+        except DandindexError:
+            return None
+        links = [lk for lk in (found or {}).get("links", []) if lk["asset_id"] == self.asset_id
+                 and lk.get("target_asset_id")]  # fmt: skip
+        mine = [lk for lk in links if lk["object_path"] == object_path]
+        if not mine and len({lk["target_asset_id"] for lk in links}) == 1:
+            mine = links
+        if not mine:
+            return None
+        return self.source.asset(mine[0]["target_asset_id"])
 
 
 def _open_value_limit(path: str) -> int:

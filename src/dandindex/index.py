@@ -25,7 +25,8 @@ import duckdb
 import pyarrow as pa
 
 from dandindex.errors import DandindexError, QueryError, hint
-from dandindex.facets import AREAS_SQL, FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
+from dandindex.facetmaps import AREAS_SQL
+from dandindex.facets import FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
 from dandindex.handles import AssetHandle
 from dandindex.inside import inside_counts
 from dandindex.instances import with_links
@@ -34,7 +35,7 @@ from dandindex.query import SearchQuery
 from dandindex.registry import SearchVocab
 from dandindex.results import COUNTED_FACETS, AssetSet, DandisetSet, Result, facet_table
 from dandindex.schemas import TABLES, create_table_view, describe
-from dandindex.search import HANDLE_COLUMNS, Searcher, older_summaries
+from dandindex.search import HANDLE_COLUMNS, Searcher, near, older_summaries
 from dandindex.store import resolve_index_dir
 
 __all__ = ["Index", "QueryError"]
@@ -439,7 +440,7 @@ class Index:
         rows = self._query(
             f"""
             SELECT a.asset_id, a.dandiset_id, a.version, a.path, a.size, a.api_url, a.s3_url,
-                   a.blob_id, a.sha256, f.metadata_ranges, f.read_url
+                   a.blob_id, a.zarr_id, a.sha256, f.metadata_ranges, f.read_url
             FROM assets a LEFT JOIN nwb_files f USING (asset_id)
             WHERE {where}
             ORDER BY a.version = 'draft', a.version DESC LIMIT 1
@@ -447,26 +448,8 @@ class Index:
             params,
         ).rows()
         if not rows:
-            raise DandindexError(f"No asset {ref!r} in the index at {self.path}.{self._near(r)}")
+            raise DandindexError(f"No asset {ref!r} in the index at {self.path}.{near(self, r)}")
         return AssetHandle.from_row(rows[0], self)
-
-    def _near(self, ref: Any) -> str:
-        """' Did you mean ...?' for a path or version that is almost one of the dandiset's."""
-        from dandindex.errors import closest
-
-        if ref.asset_id is not None or not ref.dandiset_id:
-            return ""
-        ds = ref.dandiset_id.zfill(6) if ref.dandiset_id.isdigit() else ref.dandiset_id
-        rows = self._query(
-            "SELECT DISTINCT path, version FROM assets WHERE dandiset_id = $ds", {"ds": ds}
-        ).rows()
-        if not rows:
-            return f" The index has no dandiset {ds}."
-        versions = sorted({r["version"] for r in rows})
-        if ref.version and ref.version not in versions:
-            return f" Dandiset {ds} has versions {', '.join(versions)} here."
-        near = closest(ref.path or "", sorted({r["path"] for r in rows}), n=3)
-        return f" Did you mean {' or '.join(f'{ds}/{p}' for p in near)}?" if near else ""
 
     def asset_row(self, asset_id: str, version: str) -> dict[str, Any]:
         """The asset's row of the ``assets`` table (every column)."""
@@ -488,6 +471,16 @@ class Index:
         if not s["files"]:
             raise DandindexError(f"No NWB summary for asset {asset_id}; crawl with --nwb.")
         return {"file": s["files"][0], "objects": s["objects"], "locations": s["locations"]}
+
+    def file_summary(self, asset_id: str) -> dict[str, Any] | None:
+        """The asset's ``file_summaries`` row (a file that is not NWB, a BIDS data file) with
+        ``links``: the ``file_links`` rows of files it names or that name it; None if none."""
+        a = {"a": asset_id}
+        rows = self._query("SELECT * FROM file_summaries WHERE asset_id = $a", a).rows()
+        links = self._query(
+            "SELECT * FROM file_links WHERE asset_id = $a OR target_asset_id = $a", a
+        ).rows()
+        return {**(rows[0] if rows else {}), "links": links} if rows or links else None
 
 
 def _sql_str(text: str) -> str:

@@ -1,6 +1,6 @@
 """Facets about what is inside the files: objects they hold (``--has``), their tables'
-columns (``--column``), their duration (``--duration-min``) and areas recorded together
-(``--area-all``). Registered in `dandindex.registry.FACETS` like every facet.
+columns (``--column``) and areas recorded together (``--area-all``). Registered in
+`dandindex.registry.FACETS` like every facet (durations are a `RangeFacet` there).
 
 ``--has`` and ``--column`` name things a file must hold; repeating them ANDs (every one must
 be there), unlike the other facets, whose repeated values OR. So does ``--area-all``.
@@ -17,23 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dandindex.errors import UsageError, closest
-from dandindex.facet import Field, Lookup, RangeFacet, SearchVocab, TermsFacet
+from dandindex.facet import Field, Lookup, SearchVocab, TermsFacet
 
 _GLOB = re.compile(r"[*?\[]")
-DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-                  "ms": 1e-3, "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0,
-                  "minutes": 60.0, "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0,
-                  "hours": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}  # fmt: skip
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from 600, 600s, 10min, 1.5h, 2 hours, 90m (m: minutes)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
-    if not m or m.group(2).lower() not in DURATION_UNITS:
-        raise UsageError(f"{value!r} is not a duration; write it like 600 (seconds), 10min or 2h.")
-    return float(m.group(1)) * DURATION_UNITS[m.group(2).lower()]
 
 
 def _terms(value: tuple[str, ...], flag: str, example: str) -> list[str]:
@@ -185,30 +171,6 @@ class AreaAllFacet(_CommaSeparated, TermsFacet):
 
     def fields(self) -> list[Field]:
         return [Field(self.name, self.label, "text", placeholder="VISp, VISl")]
-
-
-@dataclass(frozen=True, eq=False)
-class DurationFacet(RangeFacet):
-    """A file's duration (its longest series), in seconds; units accepted (10min, 2h)."""
-
-    def _number(self, flag: str, value: Any) -> Any:
-        if isinstance(value, str):
-            value = parse_duration(value)
-        return super()._number(flag, value)
-
-    def fields(self) -> list[Field]:
-        lo, hi = self.keywords()
-        return [Field(lo, f"{self.label} at least", "duration", placeholder="e.g. 10min"),
-                Field(hi, f"{self.label} at most", "duration", placeholder="e.g. 2h")]  # fmt: skip
-
-    def from_form(self, args: Any) -> Any:
-        from dandindex.facet import Range
-
-        bounds = []
-        for f in self.fields():
-            raw = (args.get(f.param) or "").strip()
-            bounds.append(parse_duration(raw) if raw else None)
-        return self.check(Range(*bounds))
 
 
 def inside_counts(con: Any) -> dict[str, Any]:

@@ -33,7 +33,8 @@ from dandindex.facet import (
     parse_size,
     text,
 )
-from dandindex.inside import AreaAllFacet, ColumnFacet, DurationFacet, HasFacet
+from dandindex.formatfacets import BidsFacet, resolve_channel, resolve_format
+from dandindex.inside import AreaAllFacet, ColumnFacet, HasFacet
 from dandindex.vocab import areas as A
 from dandindex.vocab.modality import resolve_modality
 from dandindex.vocab.species import resolve_species_all, species_note
@@ -222,10 +223,11 @@ FACETS: tuple[Facet, ...] = (
         nwb=True,
         metavar="HZ",
     ),  # fmt: skip
-    DurationFacet(
+    RangeFacet(
         "duration",
         "Duration (s)",
-        "the file's duration, its longest series (seconds; 600, 10min, 2h)",
+        "the file's duration: an NWB file's longest series, a video's length "
+        "(seconds; 600, 10min, 2h)",
         "duration",
         ("--duration-min", "--duration-max"),
         number="duration",
@@ -234,6 +236,55 @@ FACETS: tuple[Facet, ...] = (
         metavar="SECONDS",
         summary=3,
     ),  # fmt: skip
+    TermsFacet(
+        "file_format",
+        "File format",
+        "nwb, ome-zarr, zarr, tiff, ome-tiff, video (avi, mp4, ...), bids, nifti, json, ... "
+        "(repeat = OR)",
+        "unnest(formats)",
+        aliases=("format", "formats"),
+        resolve=resolve_format,
+    ),
+    RangeFacet(
+        "voxel",
+        "Voxel side (µm)",
+        "the largest side of an image's voxel (µm; 0.5, 500nm, 2um)",
+        "voxel_um",
+        ("--voxel-min", "--voxel-max"),
+        number="length",
+        where="voxel_um IS NOT NULL",
+        nwb=True,
+        metavar="LENGTH",
+    ),  # fmt: skip
+    TermsFacet(
+        "channel",
+        "Channel",
+        "an image channel's name or a BIDS microscopy stain (GFP, DAPI, NeuN; any case; "
+        "repeat = OR)",
+        "unnest(channels)",
+        nwb=True,
+        aliases=("channels",),
+        resolve=resolve_channel,
+    ),
+    RangeFacet(
+        "fps",
+        "Frame rate (fps)",
+        "a video's frames per second",
+        "fps",
+        ("--fps-min", "--fps-max"),
+        where="fps IS NOT NULL",
+        nwb=True,
+        metavar="FPS",
+    ),  # fmt: skip
+    BidsFacet(
+        "bids",
+        "BIDS value",
+        "a BIDS sidecar or participants value: KEY=VALUE (SamplingFrequency=1000, "
+        "TaskName=rest, participant.sex=F) or KEY alone; any case; repeat = AND",
+        "unnest(bids_values)",
+        nwb=True,
+        complete=False,
+    ),
     RangeFacet(
         "size",
         "Size",

@@ -214,6 +214,11 @@ class NWBObjectRow(Row):
     columns: list[str] | None = Field(
         None, description="a table's column names in order (its colnames attribute)"
     )
+    external_files: list[str] | None = Field(
+        None,
+        description="files outside the NWB file it names, as written (an ImageSeries' "
+        "external_file, a PoseEstimation's original_videos)",
+    )
     t_start: float | None = Field(None, description="a series' first time (s, session time)")
     t_stop: float | None = Field(None, description="a series' last time (s)")
     duration: float | None = Field(
@@ -233,6 +238,103 @@ class NWBLocationRow(Row):
     count: int = Field(description="electrodes (or planes, electrodes) with this location")
 
 
+class FileSummaryRow(Row):
+    """One row per asset that is not NWB and whose headers were read (or could not be):
+    OME-Zarr, TIFF/OME-TIFF, video, BIDS JSON/TSV files, and the data files of a BIDS dataset
+    with their sidecars' values. Columns a format does not have are null."""
+
+    asset_id: str = Field(description="the asset's UUID")
+    dandiset_id: str | None = Field(None, description="a dandiset the asset belongs to")
+    blob_id: str | None = Field(None, description="blob UUID (null for Zarr)")
+    zarr_id: str | None = Field(None, description="Zarr UUID (null for blobs)")
+    sha256: str | None = Field(None, description="blob digest")
+    summary_key: str | None = Field(
+        None, description="what the summary is cached under (sha256, etag, Zarr checksum...)"
+    )
+    summary_version: int | None = Field(
+        None, description="the reader that made it (dandindex.formats.shape.FILE_SUMMARY_VERSION)"
+    )
+    format: str | None = Field(
+        None,
+        description="ome-zarr, zarr, ome-tiff, tiff, video, json, tsv; a BIDS data file not "
+        "read itself: its extension (nifti, edf, ...)",
+    )
+    size: int | None = Field(None, description="bytes (a Zarr: the asset's size)")
+    shape: list[int] | None = Field(
+        None, description="image or volume shape (the full-resolution level), in `axes` order"
+    )
+    axes: str | None = Field(None, description="axis letters of `shape`, e.g. tczyx")
+    dtype: str | None = Field(None, description="pixel type, e.g. uint16")
+    voxel_size: list[float] | None = Field(
+        None, description="µm per pixel along the spatial axes of `axes` (z, y, x), when given"
+    )
+    voxel_um: float | None = Field(
+        None, description="the largest spatial voxel side in µm (what --voxel-max compares)"
+    )
+    time_step: float | None = Field(None, description="seconds between time points, when given")
+    channels: list[str] = Field(default_factory=list, description="channel names, in order")
+    channel_colors: list[str] = Field(
+        default_factory=list, description="channel colours (RRGGBB), when given"
+    )
+    n_channels: int | None = None
+    n_timepoints: int | None = None
+    n_levels: int | None = Field(None, description="resolution levels (a pyramid)")
+    level_shapes: list[list[int]] = Field(
+        default_factory=list, description="shape of each level, finest first"
+    )
+    chunks: list[int] | None = Field(None, description="chunk (or tile) shape of level 0")
+    compressor: str | None = Field(None, description="e.g. blosc, zstd, lzw")
+    plate: str | None = Field(None, description="an HCS plate: rows x columns, wells, fields")
+    pages: int | None = Field(None, description="TIFF pages (IFDs)")
+    pages_known: bool | None = Field(
+        None, description="whether `pages` is every page (false: at least that many)"
+    )
+    codec: str | None = Field(None, description="video codec, e.g. h264")
+    container: str | None = Field(None, description="video container, e.g. mov,mp4")
+    width: int | None = Field(None, description="video frame width (pixels)")
+    height: int | None = Field(None, description="video frame height (pixels)")
+    fps: float | None = Field(None, description="video frames per second")
+    n_frames: int | None = Field(None, description="video frames (from the header)")
+    duration: float | None = Field(None, description="seconds (video; a BIDS scan when given)")
+    pixel_format: str | None = None
+    bids_datatype: str | None = Field(None, description="BIDS folder: anat, func, micr, eeg...")
+    bids_suffix: str | None = Field(None, description="BIDS suffix, e.g. T2w, SPIM, eeg")
+    bids_entities: list[str] = Field(
+        default_factory=list, description="BIDS entities of the file name (sub=01, ses=1...)"
+    )
+    bids: list[str] = Field(
+        default_factory=list,
+        description="Key=value of the file's BIDS sidecars (inherited), and of its "
+        "participants/sessions/scans rows (participant.age=...)",
+    )
+    subject_species: str | None = Field(None, description="participants.tsv species")
+    subject_age: str | None = Field(None, description="participants.tsv age")
+    subject_sex: str | None = Field(None, description="participants.tsv sex")
+    details: str | None = Field(
+        None,
+        description="what else the header says (JSON): NGFF multiscales/omero/plate, OME "
+        "pixels, ImageJ metadata, video streams, a sidecar's or table's content",
+    )
+    bytes_read: int | None = Field(None, description="bytes fetched to summarise")
+    requests: int | None = Field(None, description="HTTP requests made to summarise")
+    seconds: float | None = Field(None, description="wall time to summarise")
+    error: str | None = Field(None, description="why the file could not be summarised")
+    summarized_at: datetime | None = Field(None, description="when the summary was made")
+
+
+class FileLinkRow(Row):
+    """A file an NWB file names outside itself (an ImageSeries' external_file, a pose
+    estimation's original videos), resolved to an asset of the same dandiset when there
+    is one."""
+
+    asset_id: str = Field(description="the NWB asset's UUID")
+    dandiset_id: str | None = Field(None, description="its dandiset")
+    object_path: str = Field(description="the object naming the file")
+    external_file: str = Field(description="the name as written in the file")
+    target_path: str | None = Field(None, description="the path it resolves to in the dandiset")
+    target_asset_id: str | None = Field(None, description="the asset at that path, if held")
+
+
 TABLES: dict[str, type[Row]] = {
     "dandisets": DandisetRow,
     "versions": VersionRow,
@@ -242,8 +344,11 @@ TABLES: dict[str, type[Row]] = {
     "nwb_files": NWBFileRow,
     "nwb_objects": NWBObjectRow,
     "nwb_locations": NWBLocationRow,
+    "file_summaries": FileSummaryRow,
+    "file_links": FileLinkRow,
 }
 NWB_TABLES = ("nwb_files", "nwb_objects", "nwb_locations")
+FILE_TABLES = ("file_summaries", "file_links")
 
 #: Tables written per dandiset (the dandisets table comes from the listing).
 PART_TABLES = ("versions", "contributors", "assets", "crawl_errors")

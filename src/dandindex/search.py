@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
-from dandindex.facets import held_species
+from dandindex.facetmaps import held_species
 from dandindex.postings import Postings, intersect
 from dandindex.query import SearchQuery
 from dandindex.registry import SearchVocab
@@ -43,6 +43,7 @@ ASSET_COLUMNS = (
     "species_id",
     "species_inherited",
     "modalities",
+    "formats",
     "areas",
     "raw_areas",
     "neurodata_types",
@@ -54,7 +55,7 @@ ASSET_COLUMNS = (
     "s3_url",
     "blob_id",
 )
-HANDLE_COLUMNS = ("metadata_ranges", "read_url")
+HANDLE_COLUMNS = ("metadata_ranges", "read_url", "zarr_id")
 
 
 @dataclass(frozen=True)
@@ -421,11 +422,12 @@ def explain(idx: Any, query: SearchQuery) -> list[str]:
         if why:
             notes.append(why)
     nwb = [f for f, _ in query.items() if f.nwb]
-    if nwb and not idx.con.execute("SELECT count(*) FROM nwb_files").fetchall()[0][0]:
+    read = "SELECT (SELECT count(*) FROM nwb_files) + (SELECT count(*) FROM file_summaries)"
+    if nwb and not idx.con.execute(read).fetchall()[0][0]:
         flags = ", ".join("/".join(o.flag for o in f.options()) for f in nwb)
         notes.append(
-            f"This index has no NWB summaries (it was crawled without --nwb), and {flags} "
-            f"need them. Add them with: dandindex crawl --nwb --index {idx.path}"
+            f"This index has read no file's insides (it was crawled without --nwb), and "
+            f"{flags} need them. Add them with: dandindex crawl --nwb --index {idx.path}"
         )
     given = query.given() + (["text"] if query.text else [])
     if not notes and len(given) > 1:
@@ -437,3 +439,22 @@ def explain(idx: Any, query: SearchQuery) -> list[str]:
             "Nothing matches all of these together; alone they match " + "; ".join(alone) + "."
         )
     return notes
+
+
+def near(idx: Any, ref: Any) -> str:
+    """' Did you mean ...?' for a path or version that is almost one of the dandiset's."""
+    from dandindex.errors import closest
+
+    if ref.asset_id is not None or not ref.dandiset_id:
+        return ""
+    ds = ref.dandiset_id.zfill(6) if ref.dandiset_id.isdigit() else ref.dandiset_id
+    rows = idx._query(
+        "SELECT DISTINCT path, version FROM assets WHERE dandiset_id = $ds", {"ds": ds}
+    ).rows()
+    if not rows:
+        return f" The index has no dandiset {ds}."
+    versions = sorted({r["version"] for r in rows})
+    if ref.version and ref.version not in versions:
+        return f" Dandiset {ds} has versions {', '.join(versions)} here."
+    near = closest(ref.path or "", sorted({r["path"] for r in rows}), n=3)
+    return f" Did you mean {' or '.join(f'{ds}/{p}' for p in near)}?" if near else ""

@@ -395,6 +395,7 @@ class IndexStore:
             finalize(tmp)
         manifest = {
             **manifest,
+            "crawl_finished": now_utc().isoformat(),  # everything done but this last write
             "snapshot": f"snapshots/{crawl_id}",
             "tables": {
                 t: {"file": f"snapshots/{crawl_id}/{t}.parquet", "rows": n}

@@ -54,7 +54,10 @@ if TYPE_CHECKING:
     "--timeout", default=60.0, show_default=True, type=float, help="Seconds per HTTP request."
 )
 @click.option(
-    "--nwb", is_flag=True, help="Also summarise what is inside every NWB file (streamed)."
+    "--nwb",
+    is_flag=True,
+    help="Also read inside the files (streamed headers only): every NWB file's objects, and "
+    "what OME-Zarr, TIFF, video and BIDS files hold.",
 )
 @click.option(
     "--nwb-workers",
@@ -119,7 +122,8 @@ def crawl(
 
     Only dandisets whose listing entry changed since the last crawl are read again; an
     interrupted crawl keeps the dandisets it finished. --nwb also streams the HDF5 metadata of
-    every NWB asset not summarised before (keyed on its sha256) into nwb_* tables. DANDI_API_KEY authenticates (needed for
+    every NWB asset not summarised before (keyed on its sha256) into nwb_* tables, and the
+    headers of OME-Zarr, TIFF, video and BIDS files into file_summaries. DANDI_API_KEY authenticates (needed for
     --include-embargoed). Exits 1 if any dandiset failed (the others are kept).
 
     Example: dandindex crawl --api-url http://127.0.0.1:8000/api --index ./idx
@@ -176,9 +180,15 @@ def crawl(
             return
         bar.total = stats.dandisets_total
         bar.n = stats.dandisets_done
+        more = {}
+        if stats.nwb_total:
+            more["nwb"] = f"{stats.nwb_done}/{stats.nwb_total}"
+        if stats.files_total:
+            more["files"] = f"{stats.files_done}/{stats.files_total}"
         bar.set_postfix(
-            assets=stats.assets, requests=stats.requests, errors=stats.errors, refresh=False
-        )
+            assets=stats.assets, requests=stats.requests, errors=stats.errors, **more,
+            refresh=False,
+        )  # fmt: skip
         bar.refresh()
 
     try:

@@ -83,6 +83,13 @@ def _check_object(object_path: str, objects: list[dict[str, Any]], asset: str) -
 @click.option("--stop", type=float, default=None, help="Stop (exclusive), same units as --start.")
 @click.option("--channels", default=None, help="Channels or columns, e.g. 0-4,7.")
 @click.option(
+    "--at",
+    type=float,
+    default=None,
+    help="A file that is not NWB: a video's time (seconds), a TIFF's page, an OME-Zarr's "
+    "z plane (default: the first frame, page 0, a max projection).",
+)
+@click.option(
     "--out",
     "out",
     default=None,
@@ -95,20 +102,34 @@ def plot(
     start: float | None,
     stop: float | None,
     channels: str | None,
+    at: float | None,
     out: str | None,
     index_dir: str | None,
 ) -> None:
     """Plot one object of an asset, reading only the slice shown; without OBJECT_PATH, list
-    what can be plotted.
+    what can be plotted. An OME-Zarr, TIFF or video asset is previewed from a bounded read
+    (its lowest resolution level, one page, one frame: --at); a pose estimation whose video
+    is an asset of the dandiset is drawn over that video's frame.
 
     ASSET is an asset id, DANDISET/PATH, DANDISET@VERSION/PATH, a dandi:// URL or an API URL.
 
     Example: dandindex plot 000003/sub-x/sub-x_ophys.nwb /processing/ophys/DfOverF/DfOverF --stop 1000 --channels 0-4 --out dff.png
     """
+    from dandindex.handles import PREVIEWED
+
     columns = parse_ints(channels)
     target = check_out(out) if out else None
     with open_index(index_dir) as idx:
         handle = idx.asset(asset)
+        if handle.kind in PREVIEWED:
+            if target is None:
+                from dandindex.display import file_stem
+
+                target = check_out(f"{file_stem(handle.path)}.png")
+            fig = handle.preview(at=at, channels=columns)
+            fig.savefig(target, bbox_inches="tight", dpi=100)
+            click.echo(str(target))
+            return
         why = " (it has no NWB summary: crawl with --nwb)"
         try:
             summary = handle.summary()
@@ -117,6 +138,7 @@ def plot(
                 why = f" (the crawl could not read it: {summary['file']['error']})"
         except DandindexError:  # not summarised: plot still tries the file itself
             objects = []
+        video = handle.linked_video(object_path) if object_path else None
     if object_path is None:
         tree = object_tree(objects, mark_plottable=True)
         plottable = [line[2:].strip() for line in tree if line.startswith("*")]
@@ -137,7 +159,13 @@ def plot(
 
         stem = file_stem(handle.path)
         target = check_out(f"{stem}_{file_stem(object_path.rsplit('/', 1)[-1])}.png")
-    fig = handle.plot(object_path, start=start, stop=stop, columns=columns)
+    fig = handle.plot(
+        object_path,
+        start=start if at is None else at,
+        stop=stop,
+        columns=columns,
+        video=video.frame if video is not None else None,
+    )
     fig.savefig(target, bbox_inches="tight", dpi=100)
     click.echo(str(target))
 
@@ -156,7 +184,12 @@ def show(asset: str, fmt: str, index_dir: str | None) -> None:
     """
     with open_index(index_dir) as idx:
         handle = idx.asset(asset)
+        media = idx.file_summary(handle.asset_id)
+        if media is not None and not _is_nwb(handle):
+            _show_media(handle, media, fmt, asset)
+            return
         s = handle.summary()
+        links = (media or {}).get("links") or []
     if fmt == "json":
         click.echo(json.dumps(s, indent=1, default=str))
         return
@@ -177,4 +210,33 @@ def show(asset: str, fmt: str, index_dir: str | None) -> None:
         return
     for line in object_tree(s["objects"], mark_plottable=True):
         click.echo(line)
+    for link in links:
+        where = (
+            f"asset {link['target_asset_id']}" if link["target_asset_id"] else "not in the dandiset"
+        )
+        click.echo(f"{link['object_path']} names {link['external_file']}: {where}")
     click.echo(f"* can be plotted: dandindex plot {asset} PATH --out fig.png")
+
+
+def _is_nwb(handle: Any) -> bool:
+    return handle.path.lower().endswith((".nwb", ".nwb.zarr"))
+
+
+def _show_media(handle: Any, media: dict[str, Any], fmt: str, asset: str) -> None:
+    """What the index holds of a file that is not NWB (or a BIDS data file)."""
+    from dandindex.cli.cmd_summarize import _media_tree
+    from dandindex.handles import PREVIEWED
+
+    if fmt == "json":
+        click.echo(json.dumps(media, indent=1, default=str))
+        return
+    click.echo(f"DANDI:{handle.dandiset_id}/{handle.version}  {handle.path}")
+    click.echo(_media_tree({"file": media}))
+    for link in media.get("links") or []:
+        if link["asset_id"] == handle.asset_id:
+            click.echo(f"names {link['external_file']} ({link['object_path']})"
+                       + (f" → asset {link['target_asset_id']}" if link["target_asset_id"] else ""))  # fmt: skip
+        else:
+            click.echo(f"named by asset {link['asset_id']} ({link['object_path']})")
+    if handle.kind in PREVIEWED:
+        click.echo(f"Preview it: dandindex plot {asset} --out preview.png")

@@ -18,32 +18,19 @@ from dandindex.registry import FACETS
 PAGE = 20  # rows a bare search shows on a terminal
 
 
-class SizeType(click.ParamType):
-    """A size in bytes: 1000000, 1e9, 10GB, 4.7 GB, 512MiB (kB, MB, GB: powers of 1000)."""
+class UnitNumber(click.ParamType):
+    """A number with units, read by one of `dandindex.facet.UNIT_PARSERS` (sizes: 10GB,
+    durations: 10min, lengths: 500nm); its sentence says how to write one."""
 
-    name = "size"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
-        from dandindex.errors import UsageError
-        from dandindex.registry import parse_size
-
-        try:
-            return parse_size(value)
-        except UsageError as e:
-            self.fail(str(e), param, ctx)
-
-
-class DurationType(click.ParamType):
-    """A duration in seconds: 600, 600s, 10min, 1.5h."""
-
-    name = "duration"
+    def __init__(self, kind: str) -> None:
+        self.name = kind
 
     def convert(self, value: Any, param: Any, ctx: Any) -> float:
         from dandindex.errors import UsageError
-        from dandindex.inside import parse_duration
+        from dandindex.facet import UNIT_PARSERS
 
         try:
-            return parse_duration(value)
+            return UNIT_PARSERS[self.name][0](value)
         except UsageError as e:
             self.fail(str(e), param, ctx)
 
@@ -77,13 +64,7 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The click options of every facet of the registry (`dandindex.registry.FACETS`)."""
     for facet in reversed(FACETS):
         for o in reversed(facet.options()):
-            kind = (
-                SizeType()
-                if o.number == "size"
-                else DurationType()
-                if o.number == "duration"
-                else NUMBER_TYPES[o.number]
-            )
+            kind = NUMBER_TYPES[o.number] if o.number in NUMBER_TYPES else UnitNumber(str(o.number))
             f = click.option(
                 o.flag,
                 o.dest,

@@ -1,4 +1,4 @@
-"""Crawling a DANDI API (and, later, NWB files) into the index."""
+"""Crawling a DANDI API into the index: metadata, then what is inside the files."""
 
 from dandindex.crawl.api import Crawler, CrawlOptions, CrawlStats
 from dandindex.crawl.client import resolve_api_url

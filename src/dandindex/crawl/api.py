@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from dandindex.crawl import listing as L
 from dandindex.crawl import rows as R
 from dandindex.crawl.client import make_client, scrub, url_hint
+from dandindex.crawl.stats import CrawlStats
 from dandindex.errors import CrawlError, IndexDamagedError
 from dandindex.facets import write_facets_in_subprocess
 from dandindex.fsutil import now_utc
@@ -65,58 +66,6 @@ class CrawlOptions:
             "nwb_dandisets": self.nwb_dandisets,
             "dask": None if self.dask is None else str(getattr(self.dask, "scheduler", self.dask)),
         }
-
-
-@dataclass
-class CrawlStats:
-    dandisets_total: int = 0
-    dandisets_done: int = 0
-    dandisets_fetched: int = 0
-    dandisets_unchanged: int = 0
-    dandisets_failed: int = 0
-    dandisets_removed: int = 0
-    assets: int = 0
-    requests: int = 0
-    errors: int = 0
-    nwb_total: int = 0
-    nwb_done: int = 0
-    nwb_failed: int = 0
-    nwb_bytes: int = 0
-    nwb_not_read: int = 0  # NWB assets kept as metadata only (not summarised, none cached)
-    nwb_outdated: int = 0  # cached summaries of an older walk, read again
-    nwb_outdated_kept: int = 0  # ... kept as they are (no --nwb, or not in --nwb-dandiset)
-    seconds: float = 0.0
-    failed: list[str] = field(default_factory=list)
-    reasons: dict[str, str] = field(default_factory=dict)  # failed dandiset → why
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def bump(self, **kw: int) -> None:
-        with self._lock:
-            for k, v in kw.items():
-                setattr(self, k, getattr(self, k) + v)
-
-    def summary(self) -> str:
-        nwb = (
-            f", {self.nwb_done} NWB files read ({self.nwb_failed} with errors, "
-            f"{self.nwb_bytes / 1e6:.1f} MB)"
-            if self.nwb_total
-            else ""
-        )
-        if self.nwb_not_read and self.nwb_total:
-            nwb += f", {self.nwb_not_read} NWB assets metadata only"
-        if self.nwb_outdated:
-            nwb += f", {self.nwb_outdated} of them summaries from an older dandindex read again"
-        if self.nwb_outdated_kept:
-            nwb += (
-                f", {self.nwb_outdated_kept} NWB summaries from an older dandindex kept "
-                "(crawl --nwb reads them again with what this version records)"
-            )
-        return (
-            f"{self.dandisets_total} dandisets ({self.dandisets_fetched} fetched, "
-            f"{self.dandisets_unchanged} unchanged, {self.dandisets_failed} failed, "
-            f"{self.dandisets_removed} removed), {self.assets} assets read{nwb}, "
-            f"{self.requests} API requests, {self.errors} error rows, {self.seconds:.1f} s"
-        )
 
 
 ProgressHook = Callable[[CrawlStats], None]
@@ -329,7 +278,9 @@ class Crawler:
             }
             for d in sorted(entries)
         }
-        extra = self._nwb_phase(parts)
+        named: list[dict[str, Any]] = []  # NWB objects naming files outside their file
+        extra = self._nwb_phase(parts, named)
+        extra.update(self._files_phase(parts, named))
         manifest["stats"] = {k: v for k, v in vars(self.stats).items() if not k.startswith("_")}
         self.store.publish(
             crawl_id=started.strftime("%Y%m%dT%H%M%S%fZ"),
@@ -341,14 +292,37 @@ class Crawler:
             finalize=write_facets_in_subprocess,
         )
 
-    def _nwb_phase(self, parts: dict[str, str]) -> dict[str, Any]:
-        """NWB summaries: cached ones always (no network), new ones only with --nwb."""
-        from dandindex.crawl.nwb_phase import NWBOptions, nwb_assets, nwb_rows, run_summaries
+    def _files_phase(self, parts: dict[str, str], named: list[dict[str, Any]]) -> dict[str, Any]:
+        """Files that are not NWB (OME-Zarr, TIFF, video, BIDS): cached summaries always, new
+        ones only with --nwb; and the links NWB files make to them (`named`, filled while
+        the NWB objects are written, before these)."""
+        from dandindex.crawl import files_phase as F
 
-        if not self.opts.nwb and not (self.store.root / "nwb").is_dir():
-            return {"nwb_files": [], "nwb_objects": [], "nwb_locations": []}  # nothing to add
-        assets = nwb_assets(self.store, parts)
-        options = NWBOptions(
+        links = F.link_rows(self.store, parts, named)
+        if not self.opts.nwb and not (self.store.root / "files").is_dir():
+            return {"file_summaries": [], "file_links": links}
+        found = F.scan(self.store, parts)
+
+        def progress(done: int, total: int) -> None:
+            self.stats.files_done, self.stats.files_total = done, total
+            self.progress(self.stats)
+
+        read: dict[str, int] = {}
+        summaries = F.run_media(
+            self.store, found.media, self.api_url, self._nwb_options(), self.opts.api_key,
+            progress, read,
+        )  # fmt: skip
+        self.stats.files_bytes, self.stats.files_failed = read["bytes"], read["failed"]
+        self.stats.files_missing, self.stats.files_outdated = read["missing"], read["outdated"]
+        return {
+            "file_summaries": F.file_rows(self.store, parts, found, summaries),
+            "file_links": links,
+        }
+
+    def _nwb_options(self) -> Any:
+        from dandindex.crawl.nwb_phase import NWBOptions
+
+        return NWBOptions(
             workers=self.opts.nwb_workers,
             max_size=self.opts.nwb_max_size,
             timeout=min(self.opts.timeout, 60.0),
@@ -357,6 +331,15 @@ class Crawler:
             only_dandisets=frozenset(self.opts.nwb_dandisets),
             dask=self.opts.dask,
         )
+
+    def _nwb_phase(self, parts: dict[str, str], named: list[dict[str, Any]]) -> dict[str, Any]:
+        """NWB summaries: cached ones always (no network), new ones only with --nwb."""
+        from dandindex.crawl.nwb_phase import nwb_assets, nwb_rows, run_summaries
+
+        if not self.opts.nwb and not (self.store.root / "nwb").is_dir():
+            return {"nwb_files": [], "nwb_objects": [], "nwb_locations": []}  # nothing to add
+        assets = nwb_assets(self.store, parts)
+        options = self._nwb_options()
 
         def progress(done: int, total: int) -> None:
             self.stats.nwb_done, self.stats.nwb_total = done, total
@@ -367,12 +350,12 @@ class Crawler:
             self.store, assets, self.api_url, options, self.opts.api_key, progress, read
         )
         self.stats.nwb_bytes, self.stats.nwb_failed = read["bytes"], read["failed"]
-        self.stats.nwb_not_read = read["not_read"]
+        self.stats.nwb_not_read, self.stats.nwb_missing = read["not_read"], read["missing"]
         self.stats.nwb_outdated, self.stats.nwb_outdated_kept = (
             read["outdated"],
             read["outdated_kept"],
         )
-        files, objects, locations = nwb_rows(self.store, assets, summaries)
+        files, objects, locations = nwb_rows(self.store, assets, summaries, named)
         return {"nwb_files": files, "nwb_objects": objects, "nwb_locations": locations}
 
     def _versions_to_index(

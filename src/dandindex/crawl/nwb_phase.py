@@ -112,6 +112,7 @@ def run_summaries(
     read_stats.setdefault("not_read", 0)
     read_stats.setdefault("outdated", 0)
     read_stats.setdefault("outdated_kept", 0)
+    read_stats.setdefault("missing", 0)
     results: dict[str, Summary] = {}
     todo: dict[str, NWBAsset] = {}
     for a in assets:
@@ -157,7 +158,9 @@ def run_summaries(
             summary = Summary.made(raw)
             summary.file.summarized_at = now_utc()
             read_stats["bytes"] += summary.file.bytes_read or 0
-            read_stats["failed"] += 1 if summary.file.error else 0
+            missing = summary.file.error and raw.get("status") == 404  # not on the server
+            read_stats["missing"] += 1 if missing else 0
+            read_stats["failed"] += 1 if summary.file.error and not missing else 0
             if summary.transient:
                 results[key] = summary
             else:
@@ -172,11 +175,16 @@ def run_summaries(
 
 
 def nwb_rows(
-    store: IndexStore, assets: list[NWBAsset], summaries: dict[str, Summary]
+    store: IndexStore,
+    assets: list[NWBAsset],
+    summaries: dict[str, Summary],
+    named: list[dict[str, Any]] | None = None,
 ) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
     """Rows of nwb_files, nwb_objects and nwb_locations for the assets that have summaries.
 
-    Cached summaries are read from disk one at a time (memory stays bounded).
+    Cached summaries are read from disk one at a time (memory stays bounded). As the objects
+    are made, those naming files outside the NWB file are added to `named` (for the
+    ``file_links`` made after them).
     """
     cache = SummaryCache(store.root)
     have = [a for a in assets if a.key in summaries]
@@ -205,7 +213,12 @@ def nwb_rows(
     def objects() -> Iterator[dict[str, Any]]:
         for a in have:
             for o in load(a).objects:
-                yield {"asset_id": a.asset_id, **o.model_dump()}
+                row = {"asset_id": a.asset_id, **o.model_dump()}
+                if named is not None and row.get("external_files"):
+                    named.append({"asset_id": a.asset_id, "dandiset_id": a.dandiset_id,
+                                  "path": a.path, "object_path": row["path"],
+                                  "external_files": row["external_files"]})  # fmt: skip
+                yield row
 
     def locations() -> Iterator[dict[str, Any]]:
         for a in have:

@@ -17,8 +17,9 @@ from dandindex.schemas import NWBFileRow, NWBLocationRow, NWBObjectRow
 
 #: Bump when the walk records something it did not (a field, a better value): cached
 #: summaries of an older version are read again. 1: the unversioned summaries before it;
-#: 3: tables' columns, series' time spans and durations, the file's duration.
-SUMMARY_VERSION = 3
+#: 3: tables' columns, series' time spans and durations, the file's duration;
+#: 4: files named outside the file (ImageSeries external_file, ndx-pose original_videos).
+SUMMARY_VERSION = 4
 
 _OWN = {"asset_id", "dandiset_id", "blob_id", "sha256", "summary_key", "summary_version"}
 

@@ -63,6 +63,7 @@ def summarize(
         # a read that failed makes the error what it was, whatever h5py made of it
         cause = rf.failed if rf is not None and rf.failed is not None else e
         out["file"]["error"], out["transient"] = describe_error(cause)
+        out["status"] = getattr(cause, "status", None)  # 404: not on the server
     finally:
         if rf is not None:
             out["file"]["bytes_read"] = rf.stats.bytes

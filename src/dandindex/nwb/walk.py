@@ -46,7 +46,10 @@ FILE_FIELDS = frozenset(
 #: datasets whose value the walk reads when small; timestamps give a series' time span
 VALUE_NAMES = frozenset(
     ("starting_time", "imaging_rate", "sampling_rate", "location", "timestamps")
+    + ("external_file", "original_videos")
 )
+#: datasets of a group naming files outside the NWB file (ImageSeries, ndx-pose)
+EXTERNAL_NAMES = ("external_file", "original_videos")
 
 
 def walked(path: str) -> bool:
@@ -310,6 +313,7 @@ class _Walker:
             "n_rows": None,
             "description": None,
             "columns": None,
+            "external_files": None,
             "t_start": None,
             "t_stop": None,
             "duration": None,
@@ -329,6 +333,11 @@ class _Walker:
                 row["columns"] = texts(colnames)
             if "TimeSeries" in (ndtype, *row["base_types"]):
                 time_span(self, row, obj)
+            for name in EXTERNAL_NAMES:  # files it names outside itself (videos, frames)
+                member = self._member(obj, name)
+                if member is not None:
+                    names = texts(self.value(member))
+                    row["external_files"] = (row["external_files"] or []) + names
         self.out.objects.append(row)
         self._locations(path, ndtype, row["base_types"], obj)
 

@@ -28,8 +28,17 @@ def _session(api_url: str, timeout: float) -> Any:
 
 def handle(task: dict[str, Any]) -> dict[str, Any]:
     """``{"asset": ..., "api_url": ..., "timeout": ...}``: an archive asset through its API;
+    ``{"media": ..., ...}``: the same for a file that is not NWB (`dandindex.formats`);
     ``{"path": ...}``: a local file or NWB-Zarr folder."""
     from dandindex.nwb.asset import NWBAsset, summarize_asset
+
+    if "media" in task:
+        from dandindex.formats.summary import MediaAsset, summarize_media_asset
+
+        media = MediaAsset(**task["media"])
+        timeout = float(task["timeout"])
+        session = _session(task["api_url"], timeout)
+        return summarize_media_asset(media, task["api_url"], timeout, session)
 
     if "path" in task:
         from dandindex.nwb.summary import summarize

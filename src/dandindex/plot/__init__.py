@@ -79,10 +79,13 @@ def plot_object(
     channels: Iterable[int] | None = None,
     ax: Any = None,
     context: PlotContext | None = None,
+    video: Any = None,
 ) -> Any:
     """Plot one object of an open ``h5py.File``; returns the matplotlib Figure.
 
-    `start`/`stop` are seconds for a Units raster, else sample (frame, event, unit) numbers."""
+    `start`/`stop` are seconds for a Units raster, else sample (frame, event, unit) numbers.
+    `video` (seconds → (RGB frame, its time)): the video a PoseEstimation or an external
+    ImageSeries names, whose frame is then drawn (under the keypoints)."""
     from dandindex.plot import images, series, units
 
     obj = f.get(object_path)
@@ -98,7 +101,11 @@ def plot_object(
     if _is_waveform_column(obj):
         return series.waveform_column(obj, start, stop, ax, context)
     if "PoseEstimation" in types:
+        if video is not None:
+            return images.pose_on_video(obj, start or 0, video, ax, context)
         return images.pose(obj, start or 0, ax, context)
+    if "ImageSeries" in types and video is not None and "external_file" in obj:
+        return images.external_frame(obj, start or 0, video, ax, context)
     if "SpikeEventSeries" in types:
         return series.spike_events(obj, start, stop, ax, context)
     if "PlaneSegmentation" in types:

@@ -83,31 +83,74 @@ def plane_segmentation(f: Any, ps: Any, ax: Any, context: PlotContext | None) ->
     return titled(fig, ax, f"{len(masks)} ROIs of {ps.name}\non the {source}", context)
 
 
-def pose(pe: Any, frame: int, ax: Any, context: PlotContext | None) -> Any:
-    """The keypoints of every PoseEstimationSeries of `pe` at `frame`, joined by the skeleton."""
+def pose_points(pe: Any, frame: int) -> tuple[list[str], Any, list[tuple[str, str]], float | None]:
+    """(keypoint names, their x/y at `frame`, the skeleton's edges by name, the frame's time
+    in seconds when the series say it) of a PoseEstimation."""
     import numpy as np
 
     names: list[str] = []
     points: list[Any] = []
+    when = None
     for name, obj in sorted(pe.items()):
         if text(obj.attrs.get("neurodata_type")) == "PoseEstimationSeries" and "data" in obj:
             data = obj["data"]
             window(data.shape[0], frame, frame + 1, obj.name, "frames")
             names.append(name)
             points.append(np.asarray(data[frame], dtype=float)[:2])
+            if when is None:
+                when = _time_of(obj, frame)
     if not points:
         raise DandindexError(f"{pe.name} holds no PoseEstimationSeries to draw.")
-    xy = np.vstack(points)
-    fig, ax = new_figure(ax, (7, 6))
+    edges: list[tuple[str, str]] = []
     skeleton = next(  # a link named after the Skeleton (ndx-pose >= 0.2) or "skeleton"
         (o for o in pe.values() if text(o.attrs.get("neurodata_type")) == "Skeleton"), None
     )
     if skeleton is not None and "edges" in skeleton and "nodes" in skeleton:
         nodes = [text(n) for n in skeleton["nodes"][()]]
-        for i, j in np.asarray(skeleton["edges"][()]):
-            if nodes[i] in names and nodes[j] in names:
-                p, q = xy[names.index(nodes[i])], xy[names.index(nodes[j])]
-                ax.plot([p[0], q[0]], [p[1], q[1]], color="0.5", lw=1.5)
+        edges = [(str(nodes[i]), str(nodes[j])) for i, j in np.asarray(skeleton["edges"][()])]
+    return names, np.vstack(points), edges, when
+
+
+def _time_of(series: Any, frame: int) -> float | None:
+    """Seconds of sample `frame` of a series: starting_time + frame / rate, or its timestamp."""
+    if "starting_time" in series:
+        st = series["starting_time"]
+        rate = st.attrs.get("rate")
+        if rate:
+            return float(st[()]) + frame / float(rate)
+    if "timestamps" in series and frame < series["timestamps"].shape[0]:
+        return float(series["timestamps"][frame])
+    return None
+
+
+def pose_on_video(pe: Any, frame: int, video: Any, ax: Any, context: PlotContext | None) -> Any:
+    """The keypoints of `frame` drawn over the video frame shown at the same time (`video`:
+    seconds → (RGB frame, its time), the linked video asset read by range requests)."""
+    from dandindex.plot.media import keypoints_over
+
+    names, xy, edges, when = pose_points(pe, frame)
+    source = pe.get("source_video")
+    offset = 0.0
+    if source is not None and "starting_time" in source:  # the video's own clock
+        offset = float(source["starting_time"][()])
+    image, shown = video(max(0.0, (when or 0.0) - offset))
+    points = [(n, float(x), float(y)) for n, (x, y) in zip(names, xy, strict=True)]
+    what = f"{pe.name}: frame {frame}" + (f" ({when:.2f} s)" if when is not None else "")
+    what += f", on the video frame at {shown + offset:.2f} s"
+    return keypoints_over(image, points, edges, what, ax=ax, context=context)
+
+
+def pose(pe: Any, frame: int, ax: Any, context: PlotContext | None) -> Any:
+    """The keypoints of every PoseEstimationSeries of `pe` at `frame`, joined by the skeleton."""
+    import numpy as np
+
+    names, xy, edges, _ = pose_points(pe, frame)
+    fig, ax = new_figure(ax, (7, 6))
+    where = dict(zip(names, xy, strict=True))
+    for a, b in edges:
+        if a in where and b in where:
+            p, q = where[a], where[b]
+            ax.plot([p[0], q[0]], [p[1], q[1]], color="0.5", lw=1.5)
     ax.scatter(
         xy[:, 0], xy[:, 1], c=[PALETTE[i % len(PALETTE)] for i in range(len(xy))], s=40, zorder=3
     )
@@ -125,3 +168,17 @@ def pose(pe: Any, frame: int, ax: Any, context: PlotContext | None) -> Any:
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")
     return titled(fig, ax, f"{pe.name}: frame {frame}, {len(names)} keypoints", context)
+
+
+def external_frame(
+    series: Any, frame: int, video: Any, ax: Any, context: PlotContext | None
+) -> Any:
+    """Frame `frame` of an ImageSeries whose frames are in an external video file."""
+    from dandindex.plot.media import _show
+
+    when = _time_of(series, frame) or 0.0
+    offset = float(series["starting_time"][()]) if "starting_time" in series else 0.0
+    image, shown = video(max(0.0, when - offset))
+    name = series.name.rsplit("/", 1)[-1]
+    return _show(image, f"{name}: frame {frame}, the external video at {shown + offset:.2f} s",
+                 context, ax, None)  # fmt: skip

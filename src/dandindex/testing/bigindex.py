@@ -90,9 +90,19 @@ COLUMNS = {1: ["spike_times", "quality", "electrodes"], 4: ["image_mask"],
            7: ["start_time", "stop_time", "frame"]}  # fmt: skip
 
 
+FORMATS = ["ome-zarr", "tiff", "ome-tiff", "video", "nifti"]
+CHANNELS = ["DAPI", "GFP", "NeuN", "tdTomato", "Cy5"]
+BIDS = ["SamplingFrequency=1000", "SamplingFrequency=512.0", "TaskName=rest", "TaskName=Motor",
+        "PowerLineFrequency=60", "participant.sex=F", "Manufacturer=LaVision"]  # fmt: skip
+PUBLISHED = "0.240101.0000"  # a published version of every tenth dandiset (half its assets)
+
+
 def write_index(
     root: Path, n_assets: int, n_objects: int, n_locations: int, n_dandisets: int, seed: int = 0
 ) -> None:
+    """An index of `n_assets` NWB-named assets (a tenth of them also described as other
+    formats in ``file_summaries``: OME-Zarr, TIFF, video, BIDS values), every tenth dandiset
+    with a published version holding the first half of its assets too."""
     from dandindex.schemas import SCHEMAS
 
     rng = np.random.default_rng(seed)
@@ -154,6 +164,13 @@ def write_index(
                 ),
                 row_group_size=BATCH_ROWS,
             )
+        for d in range(0, n_dandisets, 10):  # published versions: the first half again
+            mine = np.flatnonzero(asset_ds == d)
+            keep = mine[: (len(mine) + 1) // 2]
+            if not len(keep):
+                continue
+            w.write_table(_published(keep, asset_ids, ds_ids, asset_ds, sizes, sp, mod, SCHEMAS))
+    _file_summaries(snap, rng, asset_ids, ds_ids, asset_ds, SCHEMAS)
     obj_asset = np.sort(rng.integers(0, n_assets, n_objects))
     obj_type = rng.integers(0, len(TYPES), n_objects)
     with pq.ParquetWriter(
@@ -188,6 +205,7 @@ def write_index(
                         "n_rows": [None] * n,
                         "description": [None] * n,
                         "columns": [COLUMNS.get(k) for k in t],
+                        "external_files": [None] * n,
                         "t_start": [None] * n,
                         "t_stop": [None] * n,
                         "duration": [
@@ -250,11 +268,13 @@ def write_index(
             "embargo_status": ["OPEN"] * n_dandisets,
             "contact_person": ["X"] * n_dandisets,
             "draft_version": ["draft"] * n_dandisets,
-            "latest_version": [None] * n_dandisets,
+            "latest_version": [PUBLISHED if i % 10 == 0 else None for i in range(n_dandisets)],
             "star_count": [0] * n_dandisets,
             "asset_count": [0] * n_dandisets,
             "size": [0] * n_dandisets,
-            "versions_indexed": [["draft"]] * n_dandisets,
+            "versions_indexed": [
+                [PUBLISHED, "draft"] if i % 10 == 0 else ["draft"] for i in range(n_dandisets)
+            ],  # fmt: skip
         },
         schema=SCHEMAS["dandisets"],
     )
@@ -273,7 +293,15 @@ def write_index(
         }
     )
     pq.write_table(pa.table(vcols, schema=SCHEMAS["versions"]), snap / "versions.parquet")
-    for name in ("contributors", "crawl_errors"):
+    published = sorted({int(d) for d in range(0, n_dandisets, 10)})
+    if published:
+        vpub = pa.table(vcols, schema=SCHEMAS["versions"]).take(pa.array(published))
+        at = vpub.schema.get_field_index("version")
+        vpub = vpub.set_column(at, vpub.schema.field(at), pa.array([PUBLISHED] * len(published)))
+        both = pa.concat_tables([pa.table(vcols, schema=SCHEMAS["versions"]), vpub])
+        pq.write_table(both.sort_by([("dandiset_id", "ascending"), ("version", "ascending")]),
+                       snap / "versions.parquet")  # fmt: skip
+    for name in ("contributors", "crawl_errors", "file_links"):
         pq.write_table(SCHEMAS[name].empty_table(), snap / f"{name}.parquet")
     counts = {name: pq.ParquetFile(snap / f"{name}.parquet").metadata.num_rows for name in SCHEMAS}
     (root / "manifest.json").write_text(
@@ -287,3 +315,87 @@ def write_index(
             }
         )
     )
+
+
+def _asset_columns(
+    idx: np.ndarray, version: str, asset_ids: np.ndarray, ds_ids: np.ndarray,
+    asset_ds: np.ndarray, sizes: np.ndarray, sp: np.ndarray, mod: np.ndarray,
+) -> dict[str, object]:  # fmt: skip
+    n = len(idx)
+    return {
+        "asset_id": asset_ids[idx],
+        "dandiset_id": ds_ids[asset_ds[idx]],
+        "version": [version] * n,
+        "path": [f"sub-{i % 997}/sub-{i % 997}_ses-{i}_ecephys.nwb" for i in idx],
+        "size": sizes[idx],
+        "blob_id": asset_ids[idx],
+        "encoding_format": ["application/x-nwb"] * n,
+        "api_url": [f"http://127.0.0.1/api/assets/{a}/download/" for a in asset_ids[idx]],
+        "subject_id": [str(i % 997) for i in idx],
+        "session_id": [str(i) for i in idx],
+        "species": [SPECIES[k] for k in sp[idx]],
+        "species_id": [f"http://purl.obolibrary.org/obo/NCBITaxon_{TAXA[k]}" for k in sp[idx]],
+        "approach": [APPROACH[k] for k in mod[idx]],
+        "schema_version": ["0.6.4"] * n,
+        "metadata_json": ["{}"] * n,
+    }
+
+
+def _published(
+    idx: np.ndarray, asset_ids: np.ndarray, ds_ids: np.ndarray, asset_ds: np.ndarray,
+    sizes: np.ndarray, sp: np.ndarray, mod: np.ndarray, schemas: dict[str, pa.Schema],
+) -> pa.Table:  # fmt: skip
+    """The rows of `idx`'s assets in the published version (other columns null/empty)."""
+    schema = schemas["assets"]
+    given = _asset_columns(idx, PUBLISHED, asset_ids, ds_ids, asset_ds, sizes, sp, mod)
+    cols = {}
+    for f in schema:
+        if f.name in given:
+            cols[f.name] = pa.array(given[f.name], f.type)
+        elif pa.types.is_list(f.type):
+            cols[f.name] = pa.array([[]] * len(idx), f.type)
+        else:
+            cols[f.name] = pa.nulls(len(idx), f.type)
+    return pa.table(cols, schema=schema)
+
+
+def _file_summaries(
+    snap: Path, rng: np.random.Generator, asset_ids: np.ndarray, ds_ids: np.ndarray,
+    asset_ds: np.ndarray, schemas: dict[str, pa.Schema],
+) -> None:  # fmt: skip
+    """file_summaries rows for a tenth of the assets: formats, voxel sizes, channels, frame
+    rates, durations and BIDS values drawn at random."""
+    pick = np.flatnonzero(rng.random(len(asset_ids)) < 0.1)
+    n = len(pick)
+    fmt = rng.integers(0, len(FORMATS), n)
+    video = np.array([FORMATS[k] == "video" for k in fmt])
+    image = np.array([FORMATS[k] in ("ome-zarr", "tiff", "ome-tiff") for k in fmt])
+    schema = schemas["file_summaries"]
+    given = {
+        "asset_id": asset_ids[pick],
+        "dandiset_id": ds_ids[asset_ds[pick]],
+        "format": [FORMATS[k] for k in fmt],
+        "voxel_um": np.where(image, np.round(rng.uniform(0.1, 5, n), 3), np.nan),
+        "channels": [
+            [CHANNELS[j] for j in sorted(set(rng.integers(0, len(CHANNELS), 2)))] if im else []
+            for im in image
+        ],  # fmt: skip
+        "fps": np.where(video, rng.choice([25.0, 30.0, 60.0, 120.0], n), np.nan),
+        "duration": np.where(video, rng.uniform(10, 3600, n), np.nan),
+        "bids_entities": [["sub=1", "stain=Lectin"] if k == 4 else [] for k in fmt],
+        "bids": [
+            [BIDS[j] for j in sorted(set(rng.integers(0, len(BIDS), 3)))] if k == 4 else []
+            for k in fmt
+        ],  # fmt: skip
+        "bids_datatype": ["anat" if k == 4 else None for k in fmt],
+    }
+    cols = {}
+    for f in schema:
+        if f.name in given:
+            cols[f.name] = pa.array(given[f.name], f.type, from_pandas=True)
+        elif pa.types.is_list(f.type):
+            cols[f.name] = pa.array([[]] * n, f.type)
+        else:
+            cols[f.name] = pa.nulls(n, f.type)
+    pq.write_table(pa.table(cols, schema=schema), snap / "file_summaries.parquet",
+                   compression="zstd", row_group_size=BATCH_ROWS)  # fmt: skip

@@ -7,6 +7,7 @@ GB-sized benchmark files. pynwb is imported inside the functions.
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -316,6 +317,66 @@ def _add_pose(nwb: Any, module: Any, n: int, rng: Any) -> None:
             skeleton=skeleton,
         )
     )
+
+
+def write_pose_video(
+    path: str | Path, video: str, *, frames: int, fps: float, size: tuple[int, int]
+) -> Path:
+    """A pose-estimation session whose camera video lives outside the file, as DANDI holds
+    them: an ImageSeries with ``external_file`` = `video` (relative to the NWB file's
+    folder) and an ndx-pose PoseEstimation tracking the bar `dandindex.testing.mediafiles`
+    draws in that video (``source_video``, ``original_videos``): its keypoints sit on the
+    bar in every frame."""
+    import numpy as np
+    from ndx_pose import PoseEstimation, PoseEstimationSeries
+    from pynwb.image import ImageSeries
+
+    nwb = _base("pose-video", "a bar tracked on an external video", "pose01")
+    w, h = size
+    movie = ImageSeries(
+        name="BehaviorVideo",
+        description="the camera's video, stored beside the NWB file",
+        unit="n.a.",
+        external_file=[video],
+        starting_frame=[0],
+        format="external",
+        rate=float(fps),
+        num_samples=frames,
+    )
+    nwb.add_acquisition(movie)
+    i = np.arange(frames)
+    x = (i * 3) % (w - 8) + 4.0  # the bar's centre in frame i (mediafiles.encode_video)
+    top = np.stack([x, np.full(frames, h * 0.25)], axis=1)
+    bottom = np.stack([x, np.full(frames, h * 0.75)], axis=1)
+    camera = nwb.create_device(name="camera", description="a test camera")
+    series = [
+        PoseEstimationSeries(
+            name=name,
+            description=f"the bar's {name}",
+            data=xy,
+            unit="pixels",
+            reference_frame="(0,0) is the top left corner",
+            rate=float(fps),
+            confidence=np.ones(frames),
+        )  # fmt: skip
+        for name, xy in (("bar_top", top), ("bar_bottom", bottom))
+    ]
+    module = nwb.create_processing_module("behavior", "pose")
+    with warnings.catch_warnings():  # original_videos and dimensions: ndx-pose 0.1's fields,
+        warnings.simplefilter("ignore", DeprecationWarning)  # as DANDI's older files hold them
+        pose = PoseEstimation(
+            name="PoseEstimation",
+            pose_estimation_series=series,
+            description="the bar",
+            original_videos=[video],
+            dimensions=np.array([[w, h]], dtype="uint16"),
+            source_video=movie,
+            device=camera,
+            scorer="synthetic",
+            source_software="DeepLabCut",
+        )
+    module.add(pose)
+    return _write(nwb, Path(path))
 
 
 def write_located(

@@ -13,6 +13,7 @@ from typing import Any
 from dandindex.testing.snapshot import AssetRecord, DandisetData, VersionData
 
 PRODUCTION_API = "https://api.dandiarchive.org/api"
+PRODUCTION_S3 = "https://dandiarchive.s3.amazonaws.com/"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 SCHEMA_VERSION = "0.7.0"
@@ -130,15 +131,19 @@ def asset_item(rec: AssetRecord, *, metadata: bool, rewrite: str | None = None) 
 
 
 def rewrite_urls(meta: dict[str, Any], api_url: str | None) -> dict[str, Any]:
-    """With `api_url`, point production ``contentUrl`` download entries at this server."""
+    """With `api_url`, point production ``contentUrl`` entries at this server: the API's
+    download URL, and the S3 one (a blob's or a Zarr's prefix) at its ``/s3/`` routes."""
     if not api_url:
         return meta
+    s3 = api_url.rsplit("/api", 1)[0] + "/s3/"
     urls = meta.get("contentUrl")
     if isinstance(urls, list):
         meta = dict(meta)
         meta["contentUrl"] = [
             api_url + u[len(PRODUCTION_API) :]
             if isinstance(u, str) and u.startswith(PRODUCTION_API)
+            else s3 + u[len(PRODUCTION_S3) :]
+            if isinstance(u, str) and u.startswith(PRODUCTION_S3)
             else u
             for u in urls
         ]

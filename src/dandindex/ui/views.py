@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from collections import OrderedDict
@@ -14,7 +13,6 @@ from dandindex.ui.common import MAX_PAGES, PAGE, current_index, href, query_pair
 ASSET_COLUMNS = ["path", "dandiset_id", "species", "areas", "neurodata_types", "n_units", "size"]
 DANDISET_COLUMNS = ["dandiset_id", "name", "assets", "size", "species", "modalities"]
 NUMERIC = {"n_units", "size", "assets", "n_electrodes"}
-PLOTS_KEPT = 32
 COUNTS_KEPT = 64  # sidebars of recent searches
 #: the structure every file has: not worth a place in a result's list of types
 STRUCTURAL = {"NWBFile", "Subject", "Device", "ProcessingModule", "VectorData", "VectorIndex",
@@ -26,8 +24,11 @@ def register(app: Any) -> None:
     app.add_url_rule("/", "search", search)
     app.add_url_rule("/search.<fmt>", "search_export", search_export)
     app.add_url_rule("/dandiset/<dandiset_id>", "dandiset", dandiset)
+    from dandindex.ui.assetpages import asset, plot, preview
+
     app.add_url_rule("/asset/<asset_id>", "asset", asset)
     app.add_url_rule("/asset/<asset_id>/plot", "plot", plot)
+    app.add_url_rule("/asset/<asset_id>/preview.png", "preview", preview)
     from dandindex.ui.sqlpage import sql
 
     app.add_url_rule("/sql", "sql", sql)
@@ -388,101 +389,3 @@ def dandiset(dandiset_id: str) -> Any:
         if (page + 1) * PAGE < total
         else None,
     )
-
-
-def asset(asset_id: str) -> Any:
-    from flask import abort, render_template
-
-    from dandindex.display import cell
-    from dandindex.tree import object_tree, plottable
-
-    idx, lock = current_index()
-    with lock:
-        try:
-            h = idx.asset(asset_id)
-        except DandindexError as e:
-            abort(404, str(e))
-        row = idx.asset_row(h.asset_id, h.version)
-        try:
-            summary = h.summary()
-        except DandindexError:
-            summary = {"file": {}, "objects": [], "locations": []}
-    keys = ("size", "encoding_format", "species", "sex", "age", "approach",
-            "measurement_technique", "variables_measured", "session_start", "sha256", "created",
-            "modified")  # fmt: skip
-    facts = [(k.replace("_", " "), cell(row.get(k), k)) for k in keys if row.get(k)]
-    f = summary["file"]
-    facts += [
-        (k.replace("_", " "), cell(f.get(k), k))
-        for k in ("nwb_version", "session_description", "lab", "institution")
-        if f.get(k)
-    ]
-    objects = summary["objects"]
-    drawable = [
-        {**o, "shape": "×".join(map(str, o["shape"])) if o.get("shape") else ""}
-        for o in plottable(objects)
-    ]
-    from dandindex.instances import dandi_url
-
-    return render_template(
-        "asset.html",
-        a=h,
-        dandi_url=dandi_url(idx.manifest.get("api_url") or "", h.dandiset_id, h.version, h.path),
-        facts=facts,
-        error=f"This file could not be summarised: {f['error']}" if f.get("error") else None,
-        tree="\n".join(object_tree(objects, mark_plottable=True)),
-        plottable=drawable,
-        locations=sorted({str(loc.get("location")) for loc in summary.get("locations", [])}),
-    )
-
-
-def plot(asset_id: str) -> Any:
-    """An object plotted from the streamed file, as a PNG in the page, or a sentence."""
-    from flask import abort, current_app, render_template, request
-
-    from dandindex.errors import RemoteReadError, describe_read_error
-
-    idx, lock = current_index()
-    path = request.args.get("path", "")
-    args = {k: request.args.get(k, "") for k in ("start", "stop", "channels")}
-    with lock:
-        try:
-            h = idx.asset(asset_id)
-        except DandindexError as e:
-            abort(404, str(e))
-        kept: OrderedDict[Any, str] = current_app.config["CACHE"].setdefault("plots", OrderedDict())
-        key = (asset_id, path, args["start"], args["stop"], args["channels"])
-        png, error = kept.get(key), None
-    if png is None:
-        try:
-            png = base64.b64encode(_png(h, path, args)).decode()  # streams: outside the lock
-            with lock:
-                kept[key] = png
-                while len(kept) > PLOTS_KEPT:
-                    kept.popitem(last=False)
-        except RemoteReadError as e:
-            error = f"Could not read the file: {describe_read_error(e)}"
-        except DandindexError as e:
-            error = str(e)
-    return render_template("plot.html", a=h, path=path, args=args, png=png, error=error)
-
-
-def _png(handle: Any, path: str, args: dict[str, str]) -> bytes:
-    import io
-
-    from dandindex.display import parse_ints
-
-    def number(name: str) -> float | None:
-        text = args[name].strip()
-        if not text:
-            return None
-        try:
-            return float(text)
-        except ValueError:
-            raise DandindexError(f"{name}: {text!r} is not a number.") from None
-
-    columns = parse_ints(args["channels"], "channels")
-    fig = handle.plot(path, start=number("start"), stop=number("stop"), columns=columns)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
-    return buf.getvalue()

@@ -74,7 +74,23 @@ FORMATS: dict[str, str] = {
     "eeg": r"_eeg\.(edf|bdf|set|vhdr)$",
     "ieeg": r"_ieeg\.",
 }
-MODALITIES = sorted(set(TYPES) | set(WORDS) | set(FORMATS))
+# what a file's header or its BIDS folder says (file_summaries: format, bids_datatype)
+FILE_FORMATS: dict[str, list[str]] = {
+    "microscopy": ["ome-zarr", "ome-tiff"],
+    "video": ["video"],
+}
+BIDS_DATATYPES: dict[str, list[str]] = {
+    "microscopy": ["micr"],
+    "mri": ["anat", "func", "dwi", "fmap", "perf"],
+    "eeg": ["eeg"],
+    "ieeg": ["ieeg"],
+    "behavior": ["beh", "motion"],
+    "ecephys": ["ecephys"],
+    "icephys": ["icephys"],
+}
+MODALITIES = sorted(
+    set(TYPES) | set(WORDS) | set(FORMATS) | set(FILE_FORMATS) | set(BIDS_DATATYPES)
+)
 ALIASES = {
     "ephys": "ecephys",
     "extracellular": "ecephys",
@@ -101,7 +117,8 @@ def _quote_list(items: list[str]) -> str:
 
 
 def predicate(modality: str) -> str:
-    """SQL predicate for one modality over `a` (assets) and `t` (asset_types)."""
+    """SQL predicate for one modality over `a` (assets), `t` (asset_types) and `fs`
+    (file_summaries: the format a header showed, the BIDS datatype folder)."""
     parts = []
     if modality in TYPES:
         parts.append(f"list_has_any(coalesce(t.types, []), {_quote_list(TYPES[modality])})")
@@ -116,6 +133,14 @@ def predicate(modality: str) -> str:
         rx = FORMATS[modality].replace("'", "''")
         parts.append(f"regexp_matches(lower(coalesce(a.encoding_format, '')), '{rx}')")
         parts.append(f"regexp_matches(lower(a.path), '{rx}')")
+    if modality in FILE_FORMATS:
+        parts.append(
+            f"coalesce(list_contains({_quote_list(FILE_FORMATS[modality])}, fs.format), false)"
+        )
+    if modality in BIDS_DATATYPES:
+        parts.append(
+            f"coalesce(list_contains({_quote_list(BIDS_DATATYPES[modality])}, fs.bids_datatype), false)"
+        )
     return "(" + " OR ".join(parts) + ")"
 
 
