@@ -31,7 +31,8 @@ def test_make_demo_plots_real_files_and_keeps_its_index(tmp_path):
     assert result.returncode == 0, log[-2000:] + result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     real = (SHARED / "nwb" / "manifest.json").is_file()
-    names = {"generated_ephys_snippet.png", "generated_dff_traces.png"}
+    names = {"generated_ephys_snippet.png", "generated_dff_traces.png", "omezarr_preview.png",
+             "video_frame.png", "pose_on_video.png"}  # fmt: skip
     if real:
         names |= {
             "real_ophys_traces.png",
@@ -67,6 +68,13 @@ def test_make_demo_plots_real_files_and_keeps_its_index(tmp_path):
         env=env,
     )
     assert info.returncode == 0 and "NWB summaries" in info.stdout, info.stderr
+    # the crawl's duration the tour prints is the one `info` prints
+    took = re.search(r"crawled \S+ in (\d+ (?:s|min))", log)
+    assert took and f"({took.group(1)})" in info.stdout, (log, info.stdout)
+    assert re.search(r"other files: \d+ described from their headers", log)
+    for search in ("file_format=ome-zarr voxel_max=1um", "file_format=video fps_min=50",
+                   "bids=SamplingFrequency=1000"):  # fmt: skip
+        assert re.search(rf"search {search}: [1-9]\d* assets? in 1 dandiset", log), search
     # a second tour replaces what the first made, and nothing else
     (out / "keep.txt").write_text("mine")
     again = subprocess.run(

@@ -259,3 +259,16 @@ def test_search_on_a_narrow_terminal_fits_and_keeps_whole_paths(index_dir, idx):
     assert "areas" in header.split(), by_area
     hidden = next(line for line in by_area.splitlines() if "hidden to fit" in line)
     assert "modalities" in hidden and "areas" not in hidden
+
+
+def test_query_list_fits_a_120_column_terminal_with_whole_descriptions():
+    import os
+
+    from dandindex import queries
+
+    shown = on_a_terminal(["query", "list"], 120, dict(os.environ, DANDI_NO_ET="1"))
+    lines = [line for line in shown.splitlines() if line.strip()]
+    assert lines and all(len(line) <= 120 for line in lines), "\n".join(lines)
+    words = " ".join(shown.split())
+    for q in queries.load().values():  # every description whole, wrapped onto more lines
+        assert q.name in shown and " ".join(q.description.split()) in words, q.name

@@ -293,3 +293,133 @@ def test_summarize_prints_any_format(media):
             assert out["file"]["format"] == m.expect["format"]
     r = CliRunner().invoke(cli, ["summarize", str(media["video_mkv"].path), "--format", "tree"])
     assert r.exit_code == 0 and "h264" in r.output and "25" in r.output
+
+
+# -- the real corpus -----------------------------------------------------------------------
+
+CORPUS_MEDIA = ["000243", "000540", "000674"]  # BIDS MRI + OME-Zarr, videos, BIDS TIFFs
+
+
+@pytest.mark.slow
+def test_the_corpus_microscopy_video_and_bids_dandisets_index_without_errors(
+    corpus, corpus_server, tmp_path
+):
+    """Their real metadata, crawled with --nwb from a server that has none of their files:
+    every file that is not NWB gets a row saying it is not on the server (a transient 404:
+    the next crawl tries again), no crawl error, and the searches by format find them."""
+    from dandindex.crawl import Crawler, CrawlOptions
+    from dandindex.index import Index
+
+    from helpers import read_folder
+
+    folder = read_folder(corpus)
+    assets = [a for d in CORPUS_MEDIA for a in folder[d]["assets"]]
+    tiffs = {a["asset_id"] for a in assets if a["path"].endswith((".tif", ".tiff"))}
+    videos = {a["asset_id"] for a in assets if a["metadata"]["encodingFormat"].startswith("video/")}  # fmt: skip
+    zarrs = {a["asset_id"] for a in assets if a.get("zarr")}
+    bids_text = {a["asset_id"] for a in folder["000243"]["assets"]
+                 if a["path"].endswith((".json", ".tsv"))}  # fmt: skip
+    assert tiffs and videos and zarrs and bids_text
+    base = Crawler(CrawlOptions(api_url=corpus_server.api_url, index_dir=str(tmp_path / "meta"),
+                                dandisets=CORPUS_MEDIA)).run()  # fmt: skip
+    stats = Crawler(
+        CrawlOptions(
+            api_url=corpus_server.api_url,
+            index_dir=str(tmp_path / "idx"),
+            dandisets=CORPUS_MEDIA,
+            nwb=True,
+            nwb_workers=4,
+        )  # fmt: skip
+    ).run()
+    read = tiffs | videos | zarrs | bids_text
+    assert stats.files_missing == len(read) and stats.files_failed == 0
+    assert "not on the server (HTTP 404): metadata only" in stats.summary()
+    assert stats.errors == base.errors  # nothing more than the metadata's own problems
+    with Index(tmp_path / "idx") as idx:
+        rows = {r["asset_id"]: r for r in idx.sql("SELECT * FROM file_summaries").rows()}
+        assert read <= set(rows)
+        assert all("HTTP 404" in rows[a]["error"] for a in read)
+        data = [r for r in rows.values() if r["bids_entities"]]  # BIDS data files of 000243
+        assert {r["bids_suffix"] for r in data} == {"T2w"}
+        assert {r["bids_datatype"] for r in data} == {"anat"}
+        assert {r["asset_id"] for r in data} == {
+            a["asset_id"] for a in folder["000243"]["assets"] if a["path"].startswith("sub-")
+            and not a["path"].endswith((".json", ".tsv"))
+        }  # fmt: skip
+
+        def found(**kw):
+            return {r["asset_id"] for r in idx.search(**kw, limit=None).rows()}
+
+        assert found(file_format="video") == videos
+        assert found(file_format="tiff") == tiffs
+        assert found(file_format="ome-zarr") == zarrs
+        assert found(file_format="bids", modality="mri") == {r["asset_id"] for r in data}
+        assert tiffs <= found(modality="microscopy")
+
+
+# -- previews ---------------------------------------------------------------------------------
+
+
+def _png_pixels(data: bytes):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=float)
+
+
+def test_previews_read_a_bounded_part_and_show_the_file(idx, media_archive, media_server):
+    """OME-Zarr: the lowest level only (its chunks, never level 0's); a video frame drawn
+    from the key frame before it; pose keypoints on the bar they track in the linked video."""
+    import io
+
+    zarr_asset = media_archive.asset_of("zarr_v04")
+    media_server.counters.reset()
+    fig = idx.asset(zarr_asset).plot()
+    z = media_archive.media["zarr_v04"].path
+    lowest = len(list((z / "2").glob("[0-9]*")))  # chunk files of the lowest level
+    assert media_server.counters.requests.get("zarr_file", 0) + media_server.counters.requests.get("zarr_files", 0) <= 4 + 3 + 2 * lowest  # fmt: skip
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    assert _png_pixels(buf.getvalue()).std() > 10  # a picture, not a blank
+    # the frame 2 s into the 60 fps video: the bar (orange) at x = 120 * 3 % 152 = 56..63
+    video = idx.asset(media_archive.asset_of("video_mp4"))
+    frame, t = video.frame(2.0)
+    assert abs(t - 2.0) < 1 / 60 + 1e-9
+    import numpy as np
+
+    red = (frame[:, :, 0].astype(int) - frame[:, :, 2].astype(int)).mean(axis=0) > 100
+    assert set(range(57, 63)) <= set(np.flatnonzero(red)) <= set(range(54, 66))
+    pose = next(a for a, p in media_archive.paths.items() if p == POSE_PATH)
+    h = idx.asset(pose)
+    assert h.linked_video("/processing/behavior/PoseEstimation").asset_id == video.asset_id
+    fig = h.plot("/processing/behavior/PoseEstimation", start=120)
+    ax = fig.axes[0]
+    assert ax.images and "video frame at 2.00 s" in ax.get_title(loc="left")
+    xs = [float(c.get_offsets()[0][0]) for c in ax.collections]
+    assert xs == [60.0, 60.0]  # both keypoints on the bar's centre in that frame
+
+
+def test_asset_pages_show_what_a_file_holds_and_its_preview(media_index, media_archive):
+    from dandindex.ui import create_app
+
+    client = create_app(media_index).test_client()
+    for name in ("zarr_v05", "tiff_ome", "video_avi"):
+        aid = media_archive.asset_of(name)
+        html = client.get(f"/asset/{aid}").get_data(as_text=True)
+        assert 'id="file-facts"' in html and 'id="preview"' in html
+        assert media_archive.media[name].expect["format"] in html
+        r = client.get(f"/asset/{aid}/preview.png")
+        assert r.status_code == 200 and r.mimetype == "image/png"
+        assert _png_pixels(r.data).std() > 10
+    bad = media_archive.asset_of("bad_mp4_no_moov")
+    html = client.get(f"/asset/{bad}").get_data(as_text=True)
+    assert "moov atom" in html and 'id="preview"' not in html
+    r = client.get(f"/asset/{bad}/preview.png")
+    assert r.status_code == 404 and "moov" in r.get_data(as_text=True)
+    video = media_archive.asset_of("video_mp4")
+    html = client.get(f"/asset/{video}").get_data(as_text=True)
+    assert "named by" in html  # the pose NWB file names it
+    r = client.get(f"/asset/{video}/plot?start=1.5")
+    assert 'id="plot"' in r.get_data(as_text=True)

@@ -171,7 +171,12 @@ def test_plot_errors_are_sentences_on_the_page(ui, page):
 
 
 def test_unknown_assets_and_dandisets_are_404_with_a_sentence(ui, page):
-    for path in ("/asset/nope", "/asset/nope/plot?path=/units", "/dandiset/999999"):
+    for path in ("/asset/nope", "/asset/nope/plot?path=/units", "/dandiset/999999", "/nowhere"):
         r = page.request.get(ui["url"] + path)
         assert r.status == 404, path
-        assert "No " in r.text() and "Traceback" not in r.text()
+        assert ("No " in r.text() or "no page" in r.text()) and "Traceback" not in r.text()
+    page.goto(ui["url"] + "/dandiset/999999")  # a styled page, with a way back
+    assert "No dandiset 999999" in page.inner_text("#not-found")
+    page.click("#back-to-search")
+    assert page.url.rstrip("/") == ui["url"]
+    page.screenshot(path=str(shots() / "not_found.png"))

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ PORT = 8137
 MARK = ".dandindex-demo"  # a folder with this file was made by the tour and may be replaced
 REAL_ID = "900010"
 GENERATED_IDS = [str(i) for i in range(900001, 900010)]
+MEDIA_ID, BIDS_ID = "900011", "900012"  # files that are not NWB: OME-Zarr, TIFF, video; BIDS
 # the real files the tour plots, and what it plots of each
 REAL_PLOTS: list[tuple[str, str, str, dict[str, Any]]] = [
     (
@@ -134,6 +134,10 @@ def build_archive(root: Path, say: Steps) -> bool:
         "generated dandisets 900001-900009 (pynwb-written files, Allen-like visual sessions "
         "for docs/cohort.ipynb among them)"
     ]
+    from dandindex.testing.mediaarchive import archive_of_media
+
+    archive_of_media(root, root / "generated-media", MEDIA_ID, BIDS_ID)
+    said.append(f"{MEDIA_ID}-{BIDS_ID}: OME-Zarr, TIFF and video files, a BIDS dataset")
     real = (SHARED / "nwb" / "manifest.json").is_file()
     if real:
         files, modality, species = real_files(SHARED / "nwb")
@@ -174,7 +178,6 @@ def crawl(
 ) -> None:
     from dandindex.crawl import Crawler, CrawlOptions
 
-    t0 = time.perf_counter()
     stats = Crawler(
         CrawlOptions(
             api_url=api_url,
@@ -185,13 +188,16 @@ def crawl(
             nwb_dandisets=nwb_dandisets,
         )
     ).run()
-    say(
-        f"crawled {api_url} in {time.perf_counter() - t0:.0f} s: {stats.dandisets_total} "
-        f"dandisets, {stats.assets:,} assets, {stats.requests} API requests"
-    )
+    from dandindex.display import duration_text
     from dandindex.index import Index
 
     with Index(index) as idx:
+        took = duration_text(idx.manifest.get("crawl_started"), idx.manifest.get("crawl_finished"))
+        say(
+            f"crawled {api_url}{took.replace('(', 'in ').replace(')', '')} (start to new "
+            f"snapshot, as `dandindex info` says): {stats.dandisets_total} dandisets, "
+            f"{stats.assets:,} assets, {stats.requests} API requests"
+        )
         row = idx.sql(
             """SELECT count(*) FILTER (error IS NULL),
                       count(*) FILTER (error IS NULL AND dandiset_id = $real),
@@ -211,6 +217,13 @@ def crawl(
         say.more(f"{bad} files could not be read: error rows with the reason (nwb_files.error)")
     if stats.nwb_not_read:
         say.more(f"{stats.nwb_not_read:,} NWB assets of the corpus indexed from metadata only")
+    described = stats.files_done - stats.files_failed - stats.files_missing
+    say.more(
+        f"other files: {described} described from their headers (OME-Zarr, TIFF, video, BIDS; "
+        f"{stats.files_bytes / 1e6:.1f} MB read), {stats.files_failed} that could not be read "
+        f"(damaged, too large: error rows say why), {stats.files_missing:,} not on this server "
+        "(metadata only)"
+    )
 
 
 def explore(idx: Any, say: Steps) -> None:
@@ -245,6 +258,9 @@ def explore(idx: Any, say: Steps) -> None:
         ("species=mouse modality=ophys area=VIS", {"species": "mouse", "modality": "ophys", "area": "VIS"}),
         ("area=thalamus", {"area": "thalamus"}),
         ("type=Units min_units=10", {"type": "Units", "min_units": 10}),
+        ("file_format=ome-zarr voxel_max=1um", {"file_format": "ome-zarr", "voxel_max": "1um"}),
+        ("file_format=video fps_min=50", {"file_format": "video", "fps_min": 50}),
+        ("bids=SamplingFrequency=1000", {"bids": "SamplingFrequency=1000"}),
     ]  # fmt: skip
     for label, keywords in searches:
         hits = idx.search(**keywords)
@@ -268,7 +284,7 @@ def explore(idx: Any, say: Steps) -> None:
 def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) -> list[Path]:
     """Stream files and plot them: real files where ../shared has them, generated ones else
     (online: the first matching files of the crawled dandisets)."""
-    jobs: list[tuple[str, Any, str, dict[str, Any]]] = []
+    jobs: list[tuple[str, Any, str | None, dict[str, Any]]] = []
     if real:
         by_path = {
             r["path"]: r["asset_id"]
@@ -284,7 +300,7 @@ def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) ->
     prefix = "" if online else "generated_"
     ephys = idx.search(type="ElectricalSeries", **where)
     ophys = idx.search(type="PlaneSegmentation", **where)
-    more: list[tuple[str, Any, str, dict[str, Any]]] = [
+    more: list[tuple[str, Any, str | None, dict[str, Any]]] = [
         ("ephys_snippet.png", ephys, "/acquisition/ElectricalSeries", {"stop": 3000}),
         ("dff_traces.png", ophys, "/processing/ophys/DfOverF/DfOverF", {"stop": 1000, "columns": range(6)}),
     ]  # fmt: skip
@@ -293,19 +309,32 @@ def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) ->
             ("roi_outlines.png", ophys, "/processing/ophys/ImageSegmentation/PlaneSegmentation", {}),
             ("unit_raster.png", ephys, "/units", {}),
         ]  # fmt: skip
-    for name, hits, obj, kwargs in more:
+    for name, hits, what, kwargs in more:
         if len(hits):
-            jobs.append((prefix + name, hits[0], obj, kwargs))
+            jobs.append((prefix + name, hits[0], what, kwargs))
+    if not online:  # files that are not NWB: previews, and pose keypoints on their video
+        volume = idx.search(file_format="ome-zarr", channel="GFP", dandiset=MEDIA_ID)
+        video = idx.search(file_format="mp4", fps_min=50, dandiset=MEDIA_ID)
+        pose = idx.search(type="PoseEstimation", dandiset=MEDIA_ID)
+        media: list[tuple[str, Any, str | None, dict[str, Any]]] = [
+            ("omezarr_preview.png", volume, None, {}),
+            ("video_frame.png", video, None, {"start": 2.0}),
+            ("pose_on_video.png", pose, "/processing/behavior/PoseEstimation", {"start": 120}),
+        ]
+        for name, hits, what, kwargs in media:
+            if len(hits):
+                jobs.append((name, hits[0], what, kwargs))
     written = []
-    for name, handle, obj, kwargs in jobs:
-        fig = handle.plot(obj, **kwargs)
+    for name, handle, obj_path, kwargs in jobs:
+        fig = handle.plot(obj_path, **kwargs)
         target = folder / name
         fig.savefig(target, bbox_inches="tight", dpi=100)
         written.append(target)
     files = len({j[1].asset_id for j in jobs})
     say(f"streamed {plural(files, 'file')} and plotted {plural(len(written), 'object')}:")
-    for (_, handle, obj, _), target in zip(jobs, written, strict=True):
-        say.more(f"{target}  ← {obj} of {handle.dandiset_id}/{handle.path}")
+    for (_, handle, shown, _), target in zip(jobs, written, strict=True):
+        what = shown or "a preview"
+        say.more(f"{target}  ← {what} of {handle.dandiset_id}/{handle.path}")
     return written
 
 
@@ -360,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             folder,
             say,
             real=real,
-            nwb_dandisets=GENERATED_IDS + [REAL_ID],
+            nwb_dandisets=GENERATED_IDS + [REAL_ID, MEDIA_ID, BIDS_ID],
         )
     port = srv.api_url.rsplit(":", 1)[1].split("/")[0]
     print(

@@ -141,7 +141,7 @@ def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], width: in
     return "\n".join([line(list(columns))] + [line(row) for row in cells])
 
 
-def _duration(start: str | None, end: str | None) -> str:
+def duration_text(start: str | None, end: str | None) -> str:
     try:
         seconds = datetime.fromisoformat(end or "") - datetime.fromisoformat(start or "")
     except ValueError:
@@ -163,7 +163,7 @@ def info_lines(info: dict[str, Any]) -> list[str]:
         f"Index {info['path']}",
         f"  crawled from {info.get('api_url') or 'an unknown API'}"
         + (f" on {when(info['crawl_finished'])}" if info.get("crawl_finished") else "")
-        + _duration(info.get("crawl_started"), info.get("crawl_finished")),
+        + duration_text(info.get("crawl_started"), info.get("crawl_finished")),
         "  "
         + ", ".join(
             [

@@ -226,9 +226,41 @@ class AssetSet(Result):
     def __getitem__(self, i: int) -> AssetHandle:
         return self.handle(i)
 
-    def plot(self, object_path: str, n: int = 4, **kwargs: Any) -> list[Any]:
-        """Plot `object_path` for the first `n` matches; returns their Figures."""
-        return [self.handle(i).plot(object_path, **kwargs) for i in range(min(n, len(self)))]
+    def plot(self, object_path: str | None = None, n: int = 4, **kwargs: Any) -> Figures:
+        """Plot `object_path` (None: a preview of an image or video) for the first `n`
+        matches; returns their Figures, which a notebook shows one after another."""
+        return Figures(self.handle(i).plot(object_path, **kwargs) for i in range(min(n, len(self))))  # fmt: skip
+
+
+class Figures(list[Any]):
+    """matplotlib Figures of several matches: a list that shows each picture in a notebook
+    (as PNGs, one after another) and says how many it holds elsewhere."""
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for fig in self:
+            display(fig)
+
+    def __repr__(self) -> str:
+        titles = [t for fig in self for t in [_title(fig)] if t]
+        return f"Figures({len(self)} pictures" + (f": {'; '.join(titles)}" if titles else "") + ")"
+
+    def savefig(self, folder: str | Any, prefix: str = "plot") -> list[Any]:
+        """Each picture as ``folder/prefix-N.png``; returns their paths."""
+        from pathlib import Path
+
+        out = []
+        for i, fig in enumerate(self, 1):
+            target = Path(folder) / f"{prefix}-{i}.png"
+            fig.savefig(target, bbox_inches="tight", dpi=100)
+            out.append(target)
+        return out
+
+
+def _title(fig: Any) -> str:
+    supt = getattr(fig, "_suptitle", None)
+    return supt.get_text() if supt is not None else ""
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def list_queries(output: Output) -> None:
         ),
         default_columns=["name", "params", "description"],
         protected=("name", "description"),
+        wrap=("description",),
     )
 
 

@@ -57,6 +57,7 @@ class Output:
         protected: Sequence[str] = ("path", "location", "name", "description", "table", "column"),
         notes: Sequence[str] = (),
         keep: Sequence[str] = (),
+        wrap: Sequence[str] = (),
     ) -> None:
         emit(
             result,
@@ -69,6 +70,7 @@ class Output:
             protected=protected,
             notes=notes,
             keep=keep,
+            wrap=wrap,
         )
 
 
@@ -171,9 +173,11 @@ def emit(
     protected: Sequence[str] = ("path",),
     notes: Sequence[str] = (),
     keep: Sequence[str] = (),
+    wrap: Sequence[str] = (),
 ) -> None:
     """Write a `Result` (or an Arrow table) in the chosen format; on a terminal too narrow,
-    columns in `keep` are the last to be hidden."""
+    columns in `wrap` are wrapped onto more lines, and those in `keep` are the last to be
+    hidden."""
     import pyarrow as pa
 
     table: pa.Table = result.to_arrow() if hasattr(result, "to_arrow") else result
@@ -199,7 +203,7 @@ def emit(
     else:
         with _sink(out, binary=False) as f:
             fit = out is None and sys.stdout.isatty()
-            _write_text(table, fmt, f, protected, fit, keep)
+            _write_text(table, fmt, f, protected, fit, keep, wrap)
     if truncated:
         shown = f"{table.num_rows:,}"
         click.echo(
@@ -221,11 +225,12 @@ def _write_text(
     protected: Sequence[str],
     fit: bool,
     keep: Sequence[str] = (),
+    wrap: Sequence[str] = (),
 ) -> None:
     if fmt in ("json", "jsonl", "csv"):
         write_rows(table, fmt, f)
     else:
-        f.write(render_table(table.column_names, table.to_pylist(), protected, fit, keep))
+        f.write(render_table(table.column_names, table.to_pylist(), protected, fit, keep, wrap))
     f.flush()
 
 
@@ -235,13 +240,19 @@ def render_table(
     protected: Sequence[str] = (),
     fit: bool = True,
     keep: Sequence[str] = (),
+    wrap: Sequence[str] = (),
 ) -> str:
-    """Aligned columns; on a terminal, the widest unprotected columns are shortened (with …)
-    until the table fits the window."""
+    """Aligned columns; on a terminal, columns in `wrap` are wrapped onto more lines to fit
+    the window, then the widest unprotected columns are shortened (with …) until it fits."""
     cells = [[cell(r[c], c) for c in names] for r in rows]
     widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
+    room = shutil.get_terminal_size((120, 24)).columns
+    wrapped = [i for i, n in enumerate(names) if n in wrap]
+    if fit and wrapped:  # the wrapped column takes what the others leave
+        i = wrapped[0]
+        left = room - (sum(widths) - widths[i]) - 2 * (len(widths) - 1)
+        widths[i] = min(widths[i], max(20, left))
     if fit:
-        room = shutil.get_terminal_size((120, 24)).columns
         cuttable = [i for i, n in enumerate(names) if n not in protected]
         while sum(widths) + 2 * (len(widths) - 1) > room and cuttable:
             i = max(cuttable, key=lambda k: widths[k])
@@ -267,12 +278,19 @@ def render_table(
                 err=True,
             )
     out = io.StringIO()
+    wrap_at = {k for k, n in enumerate(names) if n in wrap} if fit else set()
 
     def line(values: Sequence[str]) -> None:
-        parts = []
-        for v, w in zip(values, widths, strict=True):
-            parts.append(v.ljust(w) if len(v) <= w else v[: w - 1] + "…")
-        out.write("  ".join(parts).rstrip() + "\n")
+        import textwrap
+
+        pieces = [textwrap.wrap(v, w) or [""] if k in wrap_at and len(v) > w else [v]
+                  for k, (v, w) in enumerate(zip(values, widths, strict=True))]  # fmt: skip
+        for depth in range(max(len(p) for p in pieces)):
+            parts = []
+            for p, w in zip(pieces, widths, strict=True):
+                v = p[depth] if depth < len(p) else ""
+                parts.append(v.ljust(w) if len(v) <= w else v[: w - 1] + "…")
+            out.write("  ".join(parts).rstrip() + "\n")
 
     line(list(names))
     line(["-" * w for w in widths])

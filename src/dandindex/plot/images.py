@@ -61,26 +61,58 @@ def plane_segmentation(f: Any, ps: Any, ax: Any, context: PlotContext | None) ->
     halo = [patheffects.withStroke(linewidth=2, foreground="black")]
     fig, ax = new_figure(ax, (7, 6.5))
     ax.imshow(background, cmap="gray")
+    height, width = background.shape[:2]
+    placed: list[tuple[float, float, float, float]] = []  # boxes of the labels drawn
     for i, m in enumerate(masks):
         if m.max() <= 0:
             continue
         color = PALETTE[i % len(PALETTE)]
         ax.contour(m, levels=[0.5 * m.max()], colors=[color], linewidths=1.0)
         ys, xs = np.nonzero(m > 0.5 * m.max())
-        ax.text(  # beside the outline, not over it
-            xs.max() + 1,
-            ys.min(),
-            str(ids[i]),
-            color=color,
-            fontsize=8,
-            ha="left",
-            va="bottom",
-            fontweight="bold",
-            path_effects=halo,
-        )
+        label = str(ids[i])
+        x, y, moved = _free_spot(xs, ys, label, placed, width, height)
+        if moved:  # away from its outline: a leader line back to it
+            ax.plot([x, float(np.median(xs))], [y, float(np.median(ys))], color=color, lw=0.6)
+        ax.text(x, y, label, color=color, fontsize=8, ha="center", va="center",
+                fontweight="bold", path_effects=halo)  # fmt: skip
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")
     return titled(fig, ax, f"{len(masks)} ROIs of {ps.name}\non the {source}", context)
+
+
+def _free_spot(
+    xs: Any, ys: Any, label: str, placed: list[tuple[float, float, float, float]],
+    width: int, height: int,
+) -> tuple[float, float, bool]:  # fmt: skip
+    """Where an ROI's label goes: beside its outline (right, above, left, below, then
+    further out), the first spot inside the image whose box overlaps no label placed yet;
+    (x, y, whether it is away from the outline). The box is the label's size in pixels of
+    the image, for an image about 500 points wide."""
+    import numpy as np
+
+    w = max(width, height) / 500 * 7 * (len(label) + 0.5)  # 8-point bold: ~7 pt a digit
+    h = max(width, height) / 500 * 11
+    x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+    cx, cy = float(np.median(xs)), float(np.median(ys))
+    candidates = []
+    for gap in (1.0, 2.5, 4.5, 7.0):
+        candidates += [(x1 + gap * w / 2 + w / 2, cy), (cx, y0 - gap * h), (x0 - gap * w / 2 - w / 2, cy),
+                       (cx, y1 + gap * h), (x1 + gap * w / 2, y0 - gap * h), (x0 - gap * w / 2, y1 + gap * h)]  # fmt: skip
+
+    def free(x: float, y: float) -> bool:
+        if x - w / 2 < 0 or x + w / 2 > width or y - h / 2 < 0 or y + h / 2 > height:
+            return False
+        return all(
+            abs(x - px) > (w + pw) / 2 or abs(y - py) > (h + ph) / 2 for px, py, pw, ph in placed
+        )
+
+    for k, (x, y) in enumerate(candidates):
+        if free(x, y):
+            placed.append((x, y, w, h))
+            return x, y, k >= 6  # beyond the first ring: drawn with a leader line
+    x, y = candidates[0]
+    placed.append((x, y, w, h))
+    return min(max(x, w / 2), width - w / 2), min(max(y, h / 2), height - h / 2), False
 
 
 def pose_points(pe: Any, frame: int) -> tuple[list[str], Any, list[tuple[str, str]], float | None]:
@@ -160,11 +192,16 @@ def pose(pe: Any, frame: int, ax: Any, context: PlotContext | None) -> Any:
     size = pe.get("dimensions") or (video.get("dimension") if video is not None else None)
     if size is not None:  # the video frame's width and height, in pixels
         width, height = np.asarray(size[()]).reshape(-1)[:2]
-        ax.set_xlim(0, float(width))
-        ax.set_ylim(float(height), 0)
-    else:
-        ax.invert_yaxis()  # image coordinates: y grows downwards
+        x0, x1, y0, y1 = 0.0, float(width), 0.0, float(height)
+    else:  # the keypoints with a margin around them
+        pad = 0.15 * max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
+        x0, x1 = float(xy[:, 0].min() - pad), float(xy[:, 0].max() + pad)
+        y0, y1 = float(xy[:, 1].min() - pad), float(xy[:, 1].max() + pad)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y1, y0)  # image coordinates: y grows downwards
     ax.set_aspect("equal")
+    # the figure takes the picture's shape: no empty band above or below an equal-aspect box
+    fig.set_size_inches(7, min(8.0, max(2.5, 6.2 * (y1 - y0) / max(x1 - x0, 1e-9))) + 1.0)
     ax.set_xlabel("x (pixels)")
     ax.set_ylabel("y (pixels)")
     return titled(fig, ax, f"{pe.name}: frame {frame}, {len(names)} keypoints", context)

@@ -37,11 +37,14 @@ def _roi_ids(f: Any, group: Any, cols: list[int]) -> list[str] | None:
 
 
 def _area(location: str | None) -> str:
-    """An electrode's location as its atlas acronym when it has one, else the raw text."""
+    """An electrode's location as its atlas acronym when it has one, else the raw text; a
+    placeholder ("brain area", "unknown", "N/A") says nothing: empty."""
     from dandindex.vocab.areas import parse_location
 
-    found = parse_location(location or "").areas
-    return found[0].acronym if found else (location or "")[:24]
+    parsed = parse_location(location or "")
+    if parsed.areas:
+        return parsed.areas[0].acronym
+    return "" if parsed.placeholder else (location or "")[:24]
 
 
 def timeseries(
@@ -121,24 +124,33 @@ def electrical(
     values /= scale
     values -= np.nanmedian(values, axis=0)  # each channel on its own baseline
     labels = [f"ch {c}" for c in chans]
+    ylabel = "channel"
     region = group.get("electrodes")
     table = f.get("/general/extracellular_ephys/electrodes")
     if region is not None and table is not None and "location" in table:
         try:
             rows = np.asarray(region[()])
             locs = table["location"][()]
-            labels = [f"{rows[c]} · {_area(text(locs[rows[c]]))}" for c in chans]
+            areas = [_area(text(locs[rows[c]])) for c in chans]
+            if any(areas):
+                labels = [f"{rows[c]} · {a}" if a else str(rows[c]) for c, a in zip(chans, areas, strict=True)]  # fmt: skip
+                ylabel = "electrode · location"
+            else:  # only placeholders: the electrodes' numbers
+                labels = [str(rows[c]) for c in chans]
+                ylabel = "electrode"
         except (IndexError, KeyError, ValueError, TypeError):
             pass
     spread = float(np.nanstd(values)) * 6 or 1.0
     t, xlabel = times(group, a, b)
+    if xlabel == "time (s)" and len(t) > 1 and t[-1] - t[0] < 1.0:  # a short window: ms
+        t, xlabel = (t - t[0]) * 1000.0, f"time (ms from {t[0]:.3f} s)"
     fig, ax = new_figure(ax, (9, 5.5))
     for i in range(values.shape[1]):
         ax.plot(t, values[:, i] + i * spread, lw=0.6, color="0.15")
     ax.set_yticks([i * spread for i in range(len(labels))])
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("electrode · location")
+    ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)
     bar = nice(spread / 2)
     scale_bar(ax, bar, f"{bar:g} {shown_unit}")
@@ -197,16 +209,46 @@ def waveform_column(
             rate = float(np.asarray(units["sampling_rate"][a]))
         except (TypeError, ValueError, IndexError):
             rate = None
+    if rate is None:  # the rate of the recording the units were sorted from
+        rate = _recording_rate(units.file)
     x = np.arange(values.shape[1], dtype=float)
-    xlabel = "sample"
+    xlabel = "sample (the file gives no sampling rate)"
     if rate:
         x, xlabel = x / float(rate) * 1000.0, "time (ms)"
+    values *= float(column.attrs.get("conversion", 1.0))
+    ylabel, values = _waveform_unit(unit_of(column), values)
     fig, ax = new_figure(ax)
     for i, trace in enumerate(values):
         ax.plot(x, trace, lw=1.0, color=f"C{i % 10}", label=f"unit {ids[i]}")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(unit_of(column) or "amplitude")
+    ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)
     if len(values) <= 12:
         ax.legend(fontsize=7, loc="upper right", frameon=False, ncol=2)
-    return titled(fig, ax, f"mean waveforms · {column.name}  ({len(values)} units)", context)
+    noun = "unit" if len(values) == 1 else "units"
+    return titled(fig, ax, f"mean waveforms · {column.name}  ({len(values)} {noun})", context)
+
+
+def _recording_rate(f: Any) -> float | None:
+    """The sampling rate of the file's first ElectricalSeries (its acquisition), if any."""
+    acquisition = f.get("/acquisition")
+    for obj in acquisition.values() if acquisition is not None else ():
+        if text(obj.attrs.get("neurodata_type")) == "ElectricalSeries" and "starting_time" in obj:
+            rate = obj["starting_time"].attrs.get("rate")
+            if rate:
+                return float(rate)
+    return None
+
+
+def _waveform_unit(unit: str, values: Any) -> tuple[str, Any]:
+    """(the y label, the values) of waveforms: volts shown in µV (a spike is tens to
+    hundreds of µV); values far too large to be volts (some writers store µV under
+    "volts") are shown as they are stored, and the label says so."""
+    import numpy as np
+
+    peak = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    if unit.lower() in ("volts", "v", "volt"):
+        if peak <= 0.05:
+            return "amplitude (µV)", values * 1e6
+        return "amplitude (as stored, likely µV: the file says volts)", values
+    return f"amplitude ({unit})" if unit else "amplitude", values

@@ -73,12 +73,20 @@ def raster(
     color_of = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
     fig, ax = new_figure(ax, (9, 5))
     lo = 0
-    for u, hi in enumerate(index[:n]):
+    rows = []
+    for hi in index[:n]:
         spikes = times[lo:hi]
-        spikes = spikes[(spikes >= t0) & (spikes <= t1)]
-        group = groups[u]
-        ax.vlines(spikes, u + 0.6, u + 1.4, colors=color_of.get(group or "", "0.2"), lw=0.7)
+        rows.append(spikes[(spikes >= t0) & (spikes <= t1)])
         lo = hi
+    # dense rows (bursts over a long window) get thinner ticks; every other row a faint band,
+    # so neighbouring units stay apart however many spikes they hold
+    densest = max((len(r) for r in rows), default=0) / max(t1 - t0, 1e-9)
+    lw = 0.7 if densest < 20 else 0.4 if densest < 100 else 0.25
+    for u, spikes in enumerate(rows):
+        if u % 2:
+            ax.axhspan(u + 0.5, u + 1.5, color="0.95", lw=0, zorder=0)
+        color = color_of.get(groups[u] or "", "0.2")
+        ax.vlines(spikes, u + 0.62, u + 1.38, colors=color, lw=lw)
     ax.set_xlim(t0, t1)
     ax.set_ylim(0.4, n + 0.6)
     ax.set_xlabel("time (s)")
@@ -102,6 +110,8 @@ def raster(
             bbox_to_anchor=(1.01, 1.0),
             frameon=False,
         )
-    shown = f"{n} of {len(index)} units" if n < len(index) else f"{n} units"
-    span = f"{t0:.6g}-{t1:.6g} s" + (f" of {end:.6g}" if t1 < end else "")
+    noun = "unit" if len(index) == 1 else "units"
+    shown = f"{n} of {len(index)} {noun}" if n < len(index) else f"{n} {noun}"
+    digits = 0 if t1 - t0 >= 10 else 1 if t1 - t0 >= 1 else 3  # times as precise as the span
+    span = f"{t0:.{digits}f}-{t1:.{digits}f} s" + (f" of {end:.{digits}f} s" if t1 < end else "")
     return titled(fig, ax, f"spike raster · {units.name}  ({shown}, {span})", context)

@@ -105,15 +105,18 @@ class _Writer:
         index.write_text(json.dumps({**known, **self.blobs}, indent=1), encoding="utf-8")
 
 
-def archive_of_media(root: str | Path, folder: str | Path) -> MediaArchive:
-    """Write the media files into `folder` and an archive serving them at `root`."""
+def archive_of_media(
+    root: str | Path, folder: str | Path, media_id: str = MEDIA_ID, bids_id: str = BIDS_ID
+) -> MediaArchive:
+    """Write the media files into `folder` and an archive serving them at `root` (beside
+    what the archive holds already), as dandisets `media_id` and `bids_id`."""
     from dandindex.testing.nwbfiles import write_pose_video
 
     root, folder = Path(root), Path(folder)
     media = write_media(folder / "media")
     out = MediaArchive(root, media)
     w = MetadataWriter(root, 11)
-    one = _Writer(root, MEDIA_ID, w, out)
+    one = _Writer(root, media_id, w, out)
     for name, m in media.items():
         if m.kind == "json":  # a sidecar: it belongs in the BIDS dataset
             continue
@@ -130,7 +133,7 @@ def archive_of_media(root: str | Path, folder: str | Path) -> MediaArchive:
     one.add(POSE_PATH, pose, "pose")
     one.close("Media of every kind: OME-Zarr, TIFF, video")
     out.bids = write_bids(folder / "bids", media)
-    two = _Writer(root, BIDS_ID, w, out)
+    two = _Writer(root, bids_id, w, out)
     for rel, path in sorted(out.bids["files"].items()):
         two.add(rel, path, rel)
     two.close("A BIDS dataset: microscopy and EEG")

@@ -246,9 +246,11 @@ def write_plain_tiff(path: Path, pages: int = 300) -> Media:
 
 def encode_video(
     path: Path, codec: str, *, fmt: str | None = None, frames: int = 240, fps: int = 60,
-    size: tuple[int, int] = (160, 120), faststart: bool = False,
+    size: tuple[int, int] = (160, 120), faststart: bool = False, grain: int = 0,
+    bit_rate: int | None = None,
 ) -> None:  # fmt: skip
-    """A moving bar on a gradient, `frames` frames at `fps`, encoded with PyAV."""
+    """A moving bar on a gradient, `frames` frames at `fps`, encoded with PyAV; `grain`: the
+    amplitude of noise added to every frame (a camera's sensor noise: a realistic bitrate)."""
     import av
     import numpy as np
 
@@ -257,11 +259,16 @@ def encode_video(
     with av.open(str(path), "w", format=fmt, options=opts) as c:
         s: Any = c.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        if bit_rate:
+            s.bit_rate = bit_rate
         if codec == "libx264":
             s.options = {"g": str(fps), "preset": "ultrafast"}
         base = np.tile(np.linspace(0, 200, w, dtype=np.uint8), (h, 1))
+        rng = np.random.default_rng(0)
         for i in range(frames):
             img = np.stack([base] * 3, axis=-1)
+            if grain:
+                img = img + rng.integers(0, grain, img.shape, dtype=np.uint8)
             x = (i * 3) % (w - 8)
             img[:, x : x + 8] = (255, 64, 0)
             for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):

@@ -32,6 +32,16 @@ def create_app(index_ref: str | Path | None, *, endpoint_url: str | None = None)
     app.jinja_env.globals["leaf_types"] = views.leaf_types
     app.jinja_env.globals["index_label"] = str(app.config["INDEX"].path)
     views.register(app)
+
+    @app.errorhandler(404)
+    def not_found(error: Any) -> Any:  # a page in the app's style, with a way back
+        from flask import render_template, request
+
+        said = getattr(error, "description", "") or ""
+        if said.startswith("The requested URL was not found"):
+            said = f"There is no page at {request.path}."
+        return render_template("404.html", sentence=said), 404
+
     views.warm(app)
     return app
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from dandindex.errors import UsageError, closest
+from dandindex.errors import UsageError
 from dandindex.vocab.taxon import normalize_taxon
 
 
@@ -152,7 +152,9 @@ def resolve_species(term: str, held: Sequence[HeldSpecies] = ()) -> str:
     return resolve_species_all(term, held)[0]
 
 
-def resolve_species_all(term: str, held: Sequence[HeldSpecies] = ()) -> tuple[str, ...]:
+def resolve_species_all(
+    term: str, held: Sequence[HeldSpecies] = (), *, suggest: bool = True
+) -> tuple[str, ...]:
     """Every taxon URI a user term names. A name (Latin, common, singular or plural, any
     case), a taxon id, CURIE or URI names the species that carry it; a word no species is
     called, the species whose common name it is the head noun of ("macaque", "monkey",
@@ -188,10 +190,10 @@ def resolve_species_all(term: str, held: Sequence[HeldSpecies] = ()) -> tuple[st
             return tuple(sp.uri for sp in kept)
     if len(words) > 1:  # "transgenic mouse", "C57BL/6J mice": the species of the last word
         try:
-            return resolve_species_all(words[-1], held)
+            return resolve_species_all(words[-1], held, suggest=suggest)
         except UsageError:
             pass
-    raise UsageError(f"Unknown species {term!r}.{_suggestion(low, vocab, held)}")
+    raise UsageError(f"Unknown species {term!r}.{_suggestion(low, vocab, held) if suggest else ''}")
 
 
 def species_note(term: str, held: Sequence[HeldSpecies] = ()) -> str | None:
@@ -210,21 +212,48 @@ def species_note(term: str, held: Sequence[HeldSpecies] = ()) -> str | None:
     return f"--species {term!r} names {len(uris)} species; searching all: {named}."
 
 
+#: how alike a term and a species' name (or one of its words) must be to suggest it
+#: (difflib's ratio: 'macaqe'/'macaque' 0.92, 'mose'/'mouse' 0.89, 'unicorn'/'roundworm' 0.5)
+SIMILAR = 0.75
+
+
 def _suggestion(low: str, vocab: tuple[Species, ...], held: Sequence[HeldSpecies]) -> str:
+    """The species whose names (or a word of them) are spelt most like `low`, with the
+    species a matching word names together (a misspelt "macaque" brings every macaque);
+    when none is close, the species the index holds most, said as such."""
+    from difflib import SequenceMatcher
+
     in_index = [s for s in vocab if s.count]
     pool = in_index or list(vocab)
-    by_name = {n: s for s in pool for n in s.names}
-    near = closest(low, by_name, n=8)
+    scored = []
+    for sp in pool:
+        words = {w for n in sp.names for w in (n, *re.split(r"[\s,()-]+", n)) if len(w) > 2}
+        best = max(((SequenceMatcher(None, low, w).ratio(), w) for w in words), default=(0, ""))
+        scored.append((best[0], best[1], sp))
+    scored.sort(key=lambda t: (-t[0], -t[2].count, t[2].name))
     seen: list[Species] = []
-    for n in near:
-        if by_name[n] not in seen:
-            seen.append(by_name[n])
-    if not seen:
-        seen = sorted(pool, key=lambda s: -s.count)[:5]
-    if not seen:
-        return " Try mouse, human, rat, 10090 or NCBITaxon_9606."
+    for score, word, sp in scored:
+        if score < SIMILAR:
+            break
+        try:
+            group = set(resolve_species_all(word, held, suggest=False))
+        except UsageError:
+            group = set()
+        for other in [sp, *(v for v in pool if v.uri in group)]:
+            if other not in seen:
+                seen.append(other)
     where = " in this index" if in_index else ""
-    shown = ", ".join(f"{s.name} ({_assets(s.count)})" if s.count else s.name for s in seen[:5])
+    if not seen:
+        common = sorted(pool, key=lambda sp: -sp.count)[:5]
+        if not common:
+            return " Try mouse, human, rat, 10090 or NCBITaxon_9606."
+        shown = ", ".join(
+            f"{sp.name} ({_assets(sp.count)})" if sp.count else sp.name for sp in common
+        )
+        return f" No species{where} is spelt like it; the commonest: {shown}."
+    shown = ", ".join(
+        f"{sp.name} ({_assets(sp.count)})" if sp.count else sp.name for sp in seen[:5]
+    )
     return f" Closest species{where}: {shown}."
 
 
