@@ -163,12 +163,12 @@ def build_archive(root: Path, say: Steps) -> bool:
     return real
 
 
-def serve(root: Path) -> Any:
+def serve(root: Path, port: int = PORT) -> Any:
     """The archive server on the tour's port (a free one if that is taken)."""
     from dandindex.testing.archive import ArchiveServer
 
     try:
-        return ArchiveServer(root, port=PORT)
+        return ArchiveServer(root, port=port)
     except OSError:
         return ArchiveServer(root, port=0)
 
@@ -363,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("demo-output"))
     ap.add_argument("--online", action="store_true", help="tour the real archive (needs internet)")
     ap.add_argument("--dandiset", action="append", default=None, help="online: dandisets to crawl")
+    ap.add_argument("--port", type=int, default=PORT, help="the local archive's port")
     args = ap.parse_args(argv)
     os.environ.setdefault("DANDI_NO_ET", "1")
     import warnings
@@ -381,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0 if written else 1
     real = build_archive(archive, say)
-    with serve(archive) as srv:
+    with serve(archive, args.port) as srv:
         say(f"local DANDI API: {srv.api_url} (serving {archive})")
         written = tour(
             srv.api_url,
