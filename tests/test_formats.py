@@ -423,3 +423,19 @@ def test_asset_pages_show_what_a_file_holds_and_its_preview(media_index, media_a
     assert "named by" in html  # the pose NWB file names it
     r = client.get(f"/asset/{video}/plot?start=1.5")
     assert 'id="plot"' in r.get_data(as_text=True)
+
+
+def test_info_says_what_other_files_hold(media_index, idx):
+    r = CliRunner().invoke(cli, ["info", "--index", str(media_index), "--format", "text"])
+    assert r.exit_code == 0, r.output
+    counts = idx.sql(
+        "SELECT format, count(*) AS n FROM file_summaries WHERE summary_key IS NOT NULL "
+        "AND error IS NULL GROUP BY 1"
+    ).rows()
+    line = next(x for x in r.output.splitlines() if x.startswith("Other files described"))
+    for c in counts:
+        assert f"{c['n']:,} {c['format']}" in line
+    failed = idx.sql("SELECT count(*) AS n FROM file_summaries WHERE error IS NOT NULL").rows()
+    assert f"{failed[0]['n']:,} could not be read" in line
+    n = len(idx.sql("SELECT * FROM file_links").rows())  # two objects name the one video
+    assert f"{n} of the {n} files NWB files name outside themselves are assets" in r.output

@@ -21,6 +21,8 @@ PLAIN = {
     "modality": "unnest(modalities)",
     "area": "unnest(area_tree)",
     "type": "unnest(types)",
+    "file_format": "unnest(formats)",
+    "channel": "unnest(channels)",
     "dandiset": "dandiset_id",
 }
 QUERIES = [
@@ -158,7 +160,8 @@ def test_the_sidebar_counts_the_current_result(index_dir, idx):
     ]:
         html = client.get(url).get_data(as_text=True)
         want = plain_counts(idx, query)
-        titles = ["Species", "Modality", "Brain area", "Neurodata type", "Dandiset"]
+        titles = ["Species", "Modality", "Brain area", "Neurodata type", "File format",
+                  "Channel", "Dandiset"]  # fmt: skip
         at = [html.index(f"<summary>{t}</summary>") for t in titles] + [html.index("</aside>")]
         shown = {
             t: {
@@ -169,6 +172,7 @@ def test_the_sidebar_counts_the_current_result(index_dir, idx):
         }  # fmt: skip
         assert shown["Species"] == {names[k]: n for k, n in want["species"].items()}, url
         assert shown["Modality"] == want["modality"], url
+        assert shown["File format"] == dict(sorted(want["file_format"].items(), key=lambda kv: -kv[1])[:40]), url  # fmt: skip
         top_dandisets = dict(sorted(want["dandiset"].items(), key=lambda kv: -kv[1])[:40])
         assert shown["Dandiset"] == top_dandisets, url
         areas = {a: n for a, n in want["area"].items() if a not in ("root", "grey")}

@@ -233,6 +233,23 @@ def info_lines(info: dict[str, Any]) -> list[str]:
                 )
     else:
         lines.append("No NWB summaries: crawl with --nwb to search neurodata types and areas.")
+    files = info.get("other_files") or {}
+    by_format = files.get("by_format") or {}
+    if by_format:
+        read = ", ".join(f"{c['read']:,} {f}" for f, c in by_format.items()
+                         if c["read"] and f != "unread")  # fmt: skip
+        failed = sum(c["failed"] for c in by_format.values())
+        missing = sum(c["missing"] for c in by_format.values())
+        lines.append(f"Other files described from their headers: {read or 'none'}"
+                     + (f"; {failed:,} could not be read" if failed else "")
+                     + (f"; {missing:,} not on the server" if missing else ""))  # fmt: skip
+        if files.get("bids_data_files") or files.get("links"):
+            lines.append(
+                f"  {files.get('bids_data_files', 0):,} BIDS data files with their sidecars' "
+                f"values (--bids); {files.get('links_resolved', 0):,} of the "
+                f"{files.get('links', 0):,} files NWB files name outside themselves are assets "
+                "of their dandiset (file_links)"
+            )
     lines.append(
         f"dandindex {v.get('dandindex_version') or '?'}, dandi {v.get('dandi_version') or '?'}, "
         f"dandischema {v.get('dandischema_version') or '?'}"

@@ -10,6 +10,7 @@ Registered in `dandindex.registry.FACETS` like every facet; voxel sizes and fram
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dandindex.errors import UsageError, closest
 from dandindex.facet import Field, Lookup, SearchVocab, TermsFacet
@@ -102,3 +103,28 @@ def _numeric_first(v: str) -> tuple[int, float, str]:
         return (0, float(v), v)
     except ValueError:
         return (1, 0.0, v)
+
+
+def file_counts(con: Any) -> dict[str, Any]:
+    """What `dandindex info` says of the files that are not NWB: rows of file_summaries by
+    format (read, not readable, not on the server), and BIDS data files, links."""
+    rows = con.execute(
+        """
+        SELECT coalesce(format, 'unread') AS format,
+               count(*) FILTER (error IS NULL) AS ok,
+               count(*) FILTER (error IS NOT NULL AND error NOT LIKE '%HTTP 404%') AS failed,
+               count(*) FILTER (error LIKE '%HTTP 404%') AS missing
+        FROM file_summaries WHERE summary_key IS NOT NULL  -- read themselves (not BIDS-only)
+        GROUP BY 1 ORDER BY ok DESC, format
+        """
+    ).fetchall()
+    bids = con.execute(
+        "SELECT count(*) FROM file_summaries WHERE len(bids_entities) > 0"
+    ).fetchall()
+    links = con.execute("SELECT count(*), count(target_asset_id) FROM file_links").fetchall()[0]
+    return {
+        "by_format": {f: {"read": a, "failed": b, "missing": c} for f, a, b, c in rows},
+        "bids_data_files": bids[0][0],
+        "links": links[0],
+        "links_resolved": links[1],
+    }

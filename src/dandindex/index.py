@@ -27,6 +27,7 @@ import pyarrow as pa
 from dandindex.errors import DandindexError, QueryError, hint
 from dandindex.facetmaps import AREAS_SQL
 from dandindex.facets import FACET_TABLES, FACETS_VERSION, FACETS_VERSION_KEY
+from dandindex.formatfacets import file_counts
 from dandindex.handles import AssetHandle
 from dandindex.inside import inside_counts
 from dandindex.instances import with_links
@@ -262,6 +263,7 @@ class Index:
             "pulled": m.get("pulled"),
             "nwb_area_coverage": self.area_coverage(),
             "nwb_inside": inside_counts(self.con),
+            "other_files": file_counts(self.con),
             "notes": self.notes,
         }
 
@@ -370,7 +372,7 @@ class Index:
         return {str(i): str(n) for i, n in rows if i is not None}
 
     def result_facets(self, query: SearchQuery, top: int | None = 10) -> Result:
-        """How `query`'s matches split by species, modality, area, type and dandiset: rows
+        """How `query`'s matches split by species, modality, area, type, file format, channel and dandiset: rows
         (facet, value, assets), most first, `top` of each: where to narrow it."""
         table = facet_table(self.result_counts(query), self.species_names(), top)
         return Result(table, total=self.count(query.replace(level="asset")))

@@ -22,7 +22,7 @@ from dandindex.display import NOTEBOOK_ROWS, count_caption, html_table, text_tab
 from dandindex.handles import AssetHandle
 
 #: the facets whose values `Index.result_facets` counts (each facet's kind has its name)
-COUNTED_FACETS = ("species", "modality", "area", "type", "dandiset")
+COUNTED_FACETS = ("species", "modality", "area", "type", "file_format", "channel", "dandiset")
 #: the structure every NWB file has, and the base types of everything: their counts say
 #: nothing about where to narrow
 STRUCTURAL_TYPES = frozenset({

@@ -113,7 +113,8 @@ def facet_options(f: Callable[..., Any]) -> Callable[..., Any]:
     "facets",
     is_flag=True,
     help="Instead of the matches, how many of them hold each value of species, modality, "
-    "area, type and dandiset (--limit values each, default 10): where to narrow the search.",
+    "area, type, file format, channel and dandiset (--limit values each, default 10): where "
+    "to narrow the search.",
 )
 @click.option(
     "--manifest",
@@ -151,7 +152,8 @@ def search(
     --plot OBJECT_PATH --plot-dir DIR also plots that object of the first --plot-n matches
     (a PNG each; files that cannot be read are skipped with a sentence).
 
-    --facets prints how the matches split by species, modality, area, type and dandiset.
+    --facets prints how the matches split by species, modality, area, type, file format,
+    channel and dandiset.
 
     --has, --column and --area-all name what a file must hold: repeating them ANDs (each
     must be there), unlike the other facets. --manifest FILE writes the matches as a cohort

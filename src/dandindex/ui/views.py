@@ -115,10 +115,13 @@ def _params() -> set[str]:
 
 
 def form_fields() -> list[Any]:
-    """The form's inputs: every field of every facet not listed in the sidebar."""
+    """The form's inputs: every field of every facet not listed in the sidebar (a facet of
+    terms without a sidebar, like --file-area, is a text box)."""
     from dandindex.registry import FACETS
+    from dandindex.results import COUNTED_FACETS
 
-    return [f for facet in FACETS for f in facet.fields() if f.input != "terms"]
+    return [f for facet in FACETS for f in facet.fields()
+            if f.input != "terms" or facet.name not in COUNTED_FACETS]  # fmt: skip
 
 
 def _facets(idx: Any, lock: Any, args: Any, query: Any = None) -> list[dict[str, Any]]:
@@ -175,6 +178,8 @@ def _facets(idx: Any, lock: Any, args: Any, query: Any = None) -> list[dict[str,
         {"title": "Modality", "items": items("modality", 100), "open": True},
         {"title": "Brain area", "tree": _area_tree(counts["area"], current), "open": True},
         {"title": "Neurodata type", "items": items("type", 40), "open": False},
+        {"title": "File format", "items": items("file_format", 40), "open": False},
+        {"title": "Channel", "items": items("channel", 40), "open": False},
         {"title": "Dandiset", "items": items("dandiset", 40), "open": False},
     ]
 
