@@ -439,3 +439,29 @@ def test_info_says_what_other_files_hold(media_index, idx):
     assert f"{failed[0]['n']:,} could not be read" in line
     n = len(idx.sql("SELECT * FROM file_links").rows())  # two objects name the one video
     assert f"{n} of the {n} files NWB files name outside themselves are assets" in r.output
+
+
+def test_preview_mistakes_are_sentences(media_index, media_archive, media_server, tmp_path):
+    def plot(name_or_path, *args):
+        known = name_or_path in media_archive.paths  # an asset id already
+        ref = name_or_path if known else media_archive.asset_of(name_or_path)
+        return CliRunner().invoke(
+            cli, ["plot", ref, *args, "--out", str(tmp_path / "x.png"), "--index", str(media_index)]
+        )
+
+    video = media_archive.media["video_avi"].expect["duration"]
+    r = plot("video_avi", "--at", str(video + 5))
+    assert r.exit_code == 2 and f"which lasts {video:.2f} s" in r.output
+    r = plot("tiff_plain", "--at", "300")
+    assert r.exit_code == 2 and "has 300 pages (0 to 299)" in r.output
+    r = plot("zarr_v04", "--at", "9")
+    assert r.exit_code == 2 and "z planes" in r.output
+    r = plot("zarr_v04", "--channels", "3")
+    assert r.exit_code == 2 and "2 channels" in r.output
+    r = plot("bad_mp4_no_moov")
+    assert r.exit_code == 1 and "moov" in r.output and "Traceback" not in r.output
+    sidecar = next(a for a, p in media_archive.paths.items() if p == "task-rest_eeg.json")
+    r = plot(sidecar)
+    assert r.exit_code == 2 and "not an NWB file, an image or a video" in r.output
+    r = plot("video_avi", "--at", "1.0")
+    assert r.exit_code == 0 and (tmp_path / "x.png").stat().st_size > 1000

@@ -130,6 +130,11 @@ def plot(
             fig.savefig(target, bbox_inches="tight", dpi=100)
             click.echo(str(target))
             return
+        if not _is_nwb(handle) and handle.kind is not None:  # BIDS JSON/TSV and the like
+            raise UsageError(
+                f"{handle.path} is not an NWB file, an image or a video: nothing to plot. "
+                f"`dandindex show {asset}` prints what the index holds of it."
+            )
         why = " (it has no NWB summary: crawl with --nwb)"
         try:
             summary = handle.summary()

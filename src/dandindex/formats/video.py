@@ -119,6 +119,13 @@ def frame_at(fh: Any, seconds: float = 0.0) -> tuple[Any, float]:
         s.thread_type = "AUTO"
         tb = s.time_base or Fraction(1, 1_000_000)
         start = float(s.start_time * tb) if s.start_time is not None else 0.0
+        length = (float(s.duration * tb) if s.duration is not None
+                  else container.duration / 1_000_000 if container.duration else None)  # fmt: skip
+        if seconds < 0 or (length is not None and seconds >= length):
+            from dandindex.errors import UsageError
+
+            raise UsageError(f"--at {seconds:g} s is outside the video, which lasts "
+                             + (f"{length:.2f} s." if length is not None else "less."))  # fmt: skip
         target = start + max(0.0, seconds)
         try:
             container.seek(int(target / tb), stream=s, backward=True, any_frame=False)

@@ -241,10 +241,14 @@ def tiff_preview(
             except Exception:  # noqa: BLE001 - a damaged SubIFD: the full page then
                 target = first
         elif page:
+            pages, known = facts.get("pages") or 1, facts.get("pages_known")
             try:
+                if page < 0 or (known and page >= pages):
+                    raise IndexError(page)
                 target = tif.pages[page]
             except IndexError:
-                raise UsageError(f"--at {page}: the file has fewer pages.") from None
+                count = f"{pages:,} pages (0 to {pages - 1:,})" if known else "fewer pages"
+                raise UsageError(f"--at {page} is outside the file, which has {count}.") from None
             label = f"page {page}"
         size = sum(int(n) for n in (getattr(target, "databytecounts", None) or [0]))
         if size > MAX_PAGE_BYTES:
