@@ -53,6 +53,18 @@ SEARCHES: list[dict[str, Any]] = [
     {"column": "units.quality"},
     {"duration_min": 600},
     {"area_all": ["VISp", "CA1"]},
+    {"file_format": "video"},
+    {"file_format": "ome-zarr", "voxel_max": "1um"},
+    {"channel": "GFP"},
+    {"fps_min": 60, "duration_min": 600},
+    {"bids": "SamplingFrequency=1000"},
+]
+#: searches whose value counts (`search --facets`, the web sidebars) are timed
+FACET_COUNTS: list[dict[str, Any]] = [
+    {},
+    {"species": "mouse"},
+    {"species": "mouse", "modality": "ophys", "area": "VIS"},
+    {"file_format": "video"},
 ]
 
 
@@ -235,6 +247,14 @@ def measure(root: Path, repeat: int, naive_max: int) -> dict[str, Any]:
             r = idx.search(**s, limit=100)
             lat.setdefault(key, []).append(time.perf_counter() - t)
             counts[key] = len(r)
+    from dandindex.query import SearchQuery
+
+    for _ in range(repeat):  # how the matches split (species, modality, area, ...): --facets
+        for s in FACET_COUNTS:
+            key = "facets:" + json.dumps(s, sort_keys=True)
+            t = time.perf_counter()
+            idx.result_counts(SearchQuery.from_keywords(**s))
+            lat.setdefault(key, []).append(time.perf_counter() - t)
     search_rss = rss_mb()  # peak while searching (before the named queries)
     for _ in range(repeat if n_assets <= naive_max else 0):  # named queries scan: big is slow
         for name in NAMED:
@@ -242,7 +262,9 @@ def measure(root: Path, repeat: int, naive_max: int) -> dict[str, Any]:
             queries.run(idx, name, {})
             lat.setdefault("query:" + name, []).append(time.perf_counter() - t)
     query_rss = rss_mb()
-    search_times = sorted(t for k, v in lat.items() if not k.startswith("query:") for t in v)
+    search_times = sorted(t for k, v in lat.items() if not k.startswith(("query:", "facets:"))
+                          for t in v)  # fmt: skip
+    facet_times = sorted(t for k, v in lat.items() if k.startswith("facets:") for t in v)
     query_times = sorted(t for k, v in lat.items() if k.startswith("query:") for t in v) or [0.0]
 
     def pct(xs: list[float], p: float) -> float:
@@ -287,6 +309,8 @@ def measure(root: Path, repeat: int, naive_max: int) -> dict[str, Any]:
         "first_use_max_ms": 1000 * first_use[-1],
         "search_p50_ms": 1000 * pct(search_times, 0.5),
         "search_p95_ms": 1000 * pct(search_times, 0.95),
+        "facet_counts_p50_ms": 1000 * pct(facet_times, 0.5),
+        "facet_counts_p95_ms": 1000 * pct(facet_times, 0.95),
         "named_query_p50_ms": 1000 * pct(query_times, 0.5),
         "named_query_p95_ms": 1000 * pct(query_times, 0.95),
         "naive_searches": len(naive_times),
