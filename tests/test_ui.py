@@ -180,3 +180,35 @@ def test_unknown_assets_and_dandisets_are_404_with_a_sentence(ui, page):
     page.click("#back-to-search")
     assert page.url.rstrip("/") == ui["url"]
     page.screenshot(path=str(shots() / "not_found.png"))
+
+
+@pytest.fixture(scope="module")
+def media_ui(media_index, media_server):
+    """The web page over the media archive's index (its server streams the files)."""
+    from dandindex.ui import create_app, serve
+
+    server = serve(create_app(media_index), "127.0.0.1", 0)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+
+
+def test_media_asset_pages_show_a_preview_and_links(media_ui, media_archive, page):
+    """A volume's page: what its headers say and its preview (the lowest level, loaded after
+    the page); from the sidebar's file formats to a video and on to the NWB file naming it."""
+    page.goto(media_ui + "/?file_format=ome-zarr&channel=gfp")
+    assert "of" in page.locator("#summary").inner_text()
+    page.locator("#results a", has_text="zarr_v05.ome.zarr").first.click()
+    assert "ome-zarr" in page.locator("#file-facts").inner_text()
+    img = page.locator("img#preview")
+    img.wait_for(timeout=60_000)
+    page.wait_for_function("document.getElementById('preview').complete", timeout=60_000)
+    assert page.evaluate("document.getElementById('preview').naturalWidth") > 200
+    assert non_blank(img.screenshot()) > 0.02
+    page.screenshot(path=str(shots() / "asset_preview.png"), full_page=True)
+    video = media_archive.asset_of("video_mp4")
+    page.goto(f"{media_ui}/asset/{video}")
+    page.locator("#links a").first.click()  # the NWB file that names this video
+    assert page.url.endswith(next(a for a, p in media_archive.paths.items() if p.endswith(".nwb")))
+    assert "/processing/behavior/PoseEstimation" in page.locator("#tree").inner_text()
