@@ -37,6 +37,7 @@ def pages(url: str, idx: Any) -> dict[str, list[str]]:
         "search, ranges": [f"{url}/?min_units=100&max_units=300&size_max=5GB&rate_min=1000"],
         "search, dandisets": [f"{url}/?level=dandiset&species=rat"],
         "search .json": [f"{url}/search.json?species=rat&area=CA1&limit=100"],
+        "search, other formats": [f"{url}/?file_format=video&fps_min=60", f"{url}/?channel=GFP&voxel_max=1um"],
         "dandiset": [f"{url}/dandiset/{d}" for d in dandisets],
         "asset": [f"{url}/asset/{a}" for a in assets],
         "sql": [f"{url}/sql?q=SELECT+dandiset_id,+count(*)+AS+n+FROM+assets+GROUP+BY+1+ORDER+BY+n+DESC"],
