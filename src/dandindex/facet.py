@@ -222,6 +222,7 @@ class TermsFacet(Facet):
     )
     note: Callable[[str, SearchVocab], str | None] | None = None
     summary: int = 0
+    example: str = ""  # a value to show in an empty web field
 
     @property
     def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -267,7 +268,7 @@ class TermsFacet(Facet):
         ]
 
     def fields(self) -> list[Field]:
-        return [Field(self.name, self.label, "terms")]
+        return [Field(self.name, self.label, "terms", placeholder=self.example)]
 
     def from_form(self, args: Any) -> tuple[str, ...]:
         return tuple(v for v in args.getlist(self.name) if v.strip())

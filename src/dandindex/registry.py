@@ -120,6 +120,7 @@ _FILE_AREA = AreaFacet(
     "",
     nwb=True,
     prefix="file_",
+    example="e.g. VISp",
 )
 
 FACETS: tuple[Facet, ...] = (

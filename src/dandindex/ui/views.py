@@ -287,6 +287,7 @@ def search() -> Any:
         root=request.script_root,  # row links without url_for (100 calls a page)
         args=args,
         fields=fields,
+        fields_given=any(args.get(f.param) for f in fields),
         suggestions=_suggestions(idx, lock),
         facets=_facets(idx, lock, request.args, query),
         hidden=[(k, v) for k, v in pairs if k in terms or k in ("q", "level")],
