@@ -465,3 +465,20 @@ def test_preview_mistakes_are_sentences(media_index, media_archive, media_server
     assert r.exit_code == 2 and "not an NWB file, an image or a video" in r.output
     r = plot("video_avi", "--at", "1.0")
     assert r.exit_code == 0 and (tmp_path / "x.png").stat().st_size > 1000
+
+
+def test_an_ifd_chain_that_loops_back_ends_the_walk(tmp_path):
+    """A damaged TIFF whose first IFD names itself as the next: no hang, no count invented."""
+    import struct
+
+    from dandindex.testing.mediafiles import write_plain_tiff
+
+    m = write_plain_tiff(tmp_path / "pages.tif", pages=20)
+    data = bytearray(m.path.read_bytes())
+    first = struct.unpack("<I", data[4:8])[0]
+    entries = struct.unpack("<H", data[first : first + 2])[0]
+    at = first + 2 + 12 * entries
+    data[at : at + 4] = struct.pack("<I", first)
+    (tmp_path / "loop.tif").write_bytes(bytes(data))
+    f = _facts(summarize_media(tmp_path / "loop.tif"))
+    assert f.get("error") is None and f["pages"] == 1 and f["pages_known"] is False

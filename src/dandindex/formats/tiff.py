@@ -306,6 +306,8 @@ def _count_pages(tif: Any, size: int | None, page: Any) -> tuple[int, bool]:
     offsets = [int(page.offset)]
     nxt = next_of(offsets[0])
     while nxt and len(offsets) < WALK:
+        if nxt in offsets:  # a chain that loops back (damaged): what was seen, not all
+            return len(offsets), False
         offsets.append(nxt)
         nxt = next_of(nxt)
     if not nxt:
