@@ -333,9 +333,15 @@ def test_the_corpus_microscopy_video_and_bids_dandisets_index_without_errors(
     ).run()
     read = tiffs | videos | zarrs | bids_text
     assert stats.files_missing == len(read) and stats.files_failed == 0
-    assert "not on the server (HTTP 404): metadata only" in stats.summary()
+    said = stats.summary()
+    nwb = {a["asset_id"] for a in assets if a["path"].endswith(".nwb")}
+    assert f"{len(nwb):,} NWB files not on the server (HTTP 404): metadata only" in said, said
+    assert f"{len(read):,} other files (OME-Zarr, TIFF, video, BIDS) not on the server" in said
+    assert "read (0.0 MB)" not in said and "with errors" not in said
     assert stats.errors == base.errors  # nothing more than the metadata's own problems
     with Index(tmp_path / "idx") as idx:
+        errors = idx.sql("SELECT asset_id, error FROM nwb_files").rows()  # kept as rows
+        assert {r["asset_id"] for r in errors} == nwb and all("404" in r["error"] for r in errors)
         rows = {r["asset_id"]: r for r in idx.sql("SELECT * FROM file_summaries").rows()}
         assert read <= set(rows)
         assert all("HTTP 404" in rows[a]["error"] for a in read)
