@@ -49,6 +49,8 @@ def _media_tree(summary: dict[str, Any]) -> str:
             continue
         if k == "voxel_size":
             v = " x ".join(f"{x:g}" for x in v) + " µm"
+        elif k == "bids":  # one key/value a line: they are many and long
+            v = ("\n" + " " * 15).join(str(x) for x in v)
         elif isinstance(v, list):
             v = ", ".join(str(x) for x in v)
         lines.append(f"{k:14s} {v}")
