@@ -74,10 +74,13 @@ def _read_counts(what: str, done: int, failed: int, missing: int, nbytes: int) -
     """``, 12 NWB files read (3.1 MB), 2 could not be read (error rows), 40 not on the
     server (HTTP 404): metadata only`` (parts that are zero left out)."""
     ok = done - failed - missing
-    out = f", {ok:,} {what} read ({nbytes / 1e6:.1f} MB)" if ok else ""
+    noun = what.replace("files", "file", 1) if ok == 1 else what
+    out = f", {ok:,} {noun} read ({nbytes / 1e6:.1f} MB)" if ok else ""
     if failed:
-        out += f", {failed:,} {'' if ok else what + ' '}could not be read (error rows say why)"
+        name = (what.replace("files", "file", 1) if failed == 1 else what) + " "
+        out += f", {failed:,} {'' if ok else name}could not be read (error rows say why)"
     if missing:
-        out += (f", {missing:,} {'' if ok or failed else what + ' '}not on the server "
+        name = (what.replace("files", "file", 1) if missing == 1 else what) + " "
+        out += (f", {missing:,} {'' if ok or failed else name}not on the server "
                 "(HTTP 404): metadata only")  # fmt: skip
     return out
