@@ -27,7 +27,6 @@ from dandindex.formats import bids
 from dandindex.formats import formats as formats_of
 from dandindex.formats.shape import FileSummary
 from dandindex.formats.summary import MediaAsset
-from dandindex.fsutil import now_utc
 from dandindex.nwb.cache import SummaryCache
 from dandindex.store import IndexStore
 
@@ -115,70 +114,16 @@ def run_media(
     progress: Callable[[int, int], None] | None = None,
     read_stats: dict[str, int] | None = None,
 ) -> dict[str, FileSummary]:
-    """Summaries by key (cached ones of this version reused, the others read when allowed).
-    `options`: the crawl's `NWBOptions` (workers, timeouts, --nwb-dandiset, Dask); sizes
-    are not limited (only headers are read). `read_stats` counts bytes, failures, files not
-    on the server (``missing``), assets not read and older summaries read again."""
-    from dandindex.nwb.pool import WorkerPool
+    """Summaries by key (cached ones of this version reused, the others read when allowed),
+    as NWB files are read (`dandindex.crawl.reading.read_summaries`); `options`: the crawl's
+    `NWBOptions`. Sizes are not limited: only headers are read."""
+    from dandindex.crawl.reading import read_summaries
 
-    cache = FileCache(store.root)
-    stats = read_stats if read_stats is not None else {}
-    for k in ("bytes", "failed", "missing", "not_read", "outdated", "outdated_kept", "done"):
-        stats.setdefault(k, 0)
-    results: dict[str, FileSummary] = {}
-    todo: dict[str, MediaAsset] = {}
-    for a in assets:
-        if a.key in results or a.key in todo:
-            continue
-        allowed = options.summarize and not (
-            options.only_dandisets and a.dandiset_id not in options.only_dandisets
-        )
-        cached = cache.get(a.key) if cache.has(a.key) else None
-        if cached is not None and (cached.current or not allowed):
-            results[a.key] = CACHED
-            stats["outdated_kept"] += 0 if cached.current else 1
-        elif allowed:
-            stats["outdated"] += 1 if cached is not None else 0
-            todo[a.key] = a
-        else:
-            stats["not_read"] += 1
-    total = len(todo)
-    if progress:
-        progress(0, total)
-    if not todo:
-        return results
-    pool: Any
-    if options.dask is not None:
-        from dandindex.nwb.dask_pool import DaskPool
-
-        pool = DaskPool(options.dask, token, options.file_timeout)
-    else:
-        pool = WorkerPool(min(options.workers, total), token, file_timeout=options.file_timeout)
-    tasks = {
-        key: {"media": a.__dict__, "api_url": api_url, "timeout": options.timeout}
-        for key, a in todo.items()
-    }
-    try:
-        for key, raw in pool.map(tasks):
-            summary = FileSummary.made(raw)
-            summary.file.summarized_at = now_utc()
-            stats["bytes"] += summary.file.bytes_read or 0
-            stats["done"] += 1
-            if summary.file.error:
-                if raw.get("status") == 404:
-                    stats["missing"] += 1
-                else:
-                    stats["failed"] += 1
-            if summary.transient:
-                results[key] = summary
-            else:
-                cache.put(key, summary)
-                results[key] = CACHED
-            if progress:
-                progress(stats["done"], total)
-    finally:
-        pool.close()
-    return results
+    return read_summaries(
+        assets, cache=FileCache(store.root), made=FileSummary.made, cached=CACHED,
+        task="media", api_url=api_url, options=options, token=token, progress=progress,
+        stats=read_stats,
+    )  # fmt: skip
 
 
 def file_rows(

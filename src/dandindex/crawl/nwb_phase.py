@@ -17,10 +17,8 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dandindex.fsutil import now_utc
 from dandindex.nwb.asset import NWBAsset
 from dandindex.nwb.cache import SummaryCache
-from dandindex.nwb.pool import WorkerPool
 from dandindex.nwb.shape import Summary
 from dandindex.schemas import NWBFileRow
 from dandindex.store import IndexStore
@@ -99,79 +97,27 @@ def run_summaries(
     read_stats: dict[str, int] | None = None,
 ) -> dict[str, Summary]:
     """Summaries for `assets` by key: cached ones of this version reused, missing ones and
-    older ones read (if allowed; an older one is kept if not). `read_stats` counts bytes,
-    failures, assets not read and ``outdated`` summaries read again (or ``outdated_kept``).
+    older ones read (if allowed; an older one is kept if not), files over
+    ``--nwb-max-size`` refused (a transient row). `read_stats` counts what
+    `dandindex.crawl.reading.read_summaries` counts.
 
     Transient failures are returned (so this snapshot records them) but not cached.
     """
-    cache = SummaryCache(store.root)
-    if read_stats is None:
-        read_stats = {}
-    read_stats.setdefault("bytes", 0)
-    read_stats.setdefault("failed", 0)
-    read_stats.setdefault("not_read", 0)
-    read_stats.setdefault("outdated", 0)
-    read_stats.setdefault("outdated_kept", 0)
-    read_stats.setdefault("missing", 0)
-    results: dict[str, Summary] = {}
-    todo: dict[str, NWBAsset] = {}
-    for a in assets:
-        if a.key in results or a.key in todo:
-            continue
-        allowed = options.summarize and not (
-            options.only_dandisets and a.dandiset_id not in options.only_dandisets
-        )
-        cached = cache.get(a.key) if cache.has(a.key) else None
-        if cached is not None and (cached.current or not allowed):
-            results[a.key] = CACHED
-            read_stats["outdated_kept"] += 0 if cached.current else 1
-        elif not allowed:
-            read_stats["not_read"] += 1  # metadata only
-            continue
-        elif options.max_size is not None and (a.size or 0) > options.max_size:
-            results[a.key] = Summary.error(
+    from dandindex.crawl.reading import read_summaries
+
+    def refuse(a: NWBAsset) -> Summary | None:
+        if options.max_size is not None and (a.size or 0) > options.max_size:
+            return Summary.error(
                 f"not read: {a.size} bytes is over --nwb-max-size {options.max_size}",
                 transient=True,
             )
-        else:
-            read_stats["outdated"] += 1 if cached is not None else 0  # an older walk's
-            todo[a.key] = a
-    total, done = len(todo), 0
-    if progress:
-        progress(done, total)
-    if not todo:
-        return results
-    pool: Any
-    if options.dask is not None:
-        from dandindex.nwb.dask_pool import DaskPool
+        return None
 
-        pool = DaskPool(options.dask, token, options.file_timeout)
-    else:
-        pool = WorkerPool(min(options.workers, len(todo)), token, file_timeout=options.file_timeout)
-    try:
-        for key, raw in pool.map(
-            {
-                key: {"asset": a.__dict__, "api_url": api_url, "timeout": options.timeout}
-                for key, a in todo.items()
-            }
-        ):
-            summary = Summary.made(raw)
-            summary.file.summarized_at = now_utc()
-            read_stats["bytes"] += summary.file.bytes_read or 0
-            missing = summary.file.error and raw.get("status") == 404  # not on the server
-            read_stats["missing"] += 1 if missing else 0
-            read_stats["failed"] += 1 if summary.file.error and not missing else 0
-            if summary.transient:
-                results[key] = summary
-            else:
-                cache.put(key, summary)
-                results[key] = CACHED
-            done += 1
-            if progress:
-                progress(done, total)
-    finally:
-        pool.close()
-    return results
+    return read_summaries(
+        assets, cache=SummaryCache(store.root), made=Summary.made, cached=CACHED, task="asset",
+        api_url=api_url, options=options, token=token, progress=progress, stats=read_stats,
+        refuse=refuse,
+    )  # fmt: skip
 
 
 def nwb_rows(

@@ -14,18 +14,27 @@ from dandindex.ui.common import current_index
 PLOTS_KEPT = 32  # plots and previews kept, most recent last
 
 
-def asset(asset_id: str) -> Any:
-    from flask import abort, render_template
-
-    from dandindex.display import cell
-    from dandindex.tree import object_tree, plottable
+def _handle(asset_id: str) -> Any:
+    """The asset's handle, or a 404 page with the index's sentence."""
+    from flask import abort
 
     idx, lock = current_index()
     with lock:
         try:
-            h = idx.asset(asset_id)
+            return idx.asset(asset_id)
         except DandindexError as e:
             abort(404, str(e))
+
+
+def asset(asset_id: str) -> Any:
+    from flask import render_template
+
+    from dandindex.display import cell
+    from dandindex.tree import object_tree, plottable
+
+    h = _handle(asset_id)
+    idx, lock = current_index()
+    with lock:
         row = idx.asset_row(h.asset_id, h.version)
         try:
             summary = h.summary()
@@ -78,16 +87,11 @@ MEDIA_FACTS = ("format", "container", "codec", "width", "height", "fps", "n_fram
 
 def preview(asset_id: str) -> Any:
     """A PNG preview of an image or video asset (kept like plots), or a 404 sentence."""
-    from flask import Response, abort
+    from flask import Response
 
     from dandindex.errors import RemoteReadError, describe_read_error
 
-    idx, lock = current_index()
-    with lock:
-        try:
-            h = idx.asset(asset_id)
-        except DandindexError as e:
-            abort(404, str(e))
+    h = _handle(asset_id)
     try:
         png = _cached_png(h, "", {"start": "", "stop": "", "channels": ""})
     except RemoteReadError as e:
@@ -119,18 +123,13 @@ def _cached_png(h: Any, path: str, args: dict[str, str]) -> str:
 
 def plot(asset_id: str) -> Any:
     """An object plotted from the streamed file, as a PNG in the page, or a sentence."""
-    from flask import abort, render_template, request
+    from flask import render_template, request
 
     from dandindex.errors import RemoteReadError, describe_read_error
 
-    idx, lock = current_index()
     path = request.args.get("path", "")
     args = {k: request.args.get(k, "") for k in ("start", "stop", "channels")}
-    with lock:
-        try:
-            h = idx.asset(asset_id)
-        except DandindexError as e:
-            abort(404, str(e))
+    h = _handle(asset_id)
     png, error = None, None
     try:
         png = _cached_png(h, path, args)
