@@ -35,28 +35,9 @@ COLUMNS = ["asset_id", "dandiset_id", "version", "path", "size", "blob_id", "zar
 CACHED = FileSummary.error("in the cache", transient=False)  # marker: read it from the cache
 
 
-class FileCache(SummaryCache):
+def file_cache(index_root: Any) -> SummaryCache[FileSummary]:
     """File summaries keyed like NWB ones, in ``<index>/files/``."""
-
-    def __init__(self, index_root: Any) -> None:
-        super().__init__(index_root)
-        self.root = self.root.parent / "files"
-
-    def get(self, key: str) -> FileSummary | None:  # type: ignore[override]
-        from pydantic import ValidationError
-
-        try:
-            with open(self.path(key), encoding="utf-8") as f:
-                return FileSummary.model_validate(json.load(f))
-        except (OSError, ValueError, ValidationError):
-            return None
-
-    def put(self, key: str, summary: FileSummary) -> None:  # type: ignore[override]
-        from dandindex.fsutil import write_json_atomic
-
-        p = self.path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(p, summary.to_json())
+    return SummaryCache(index_root, "files", FileSummary)
 
 
 @dataclass
@@ -120,7 +101,7 @@ def run_media(
     from dandindex.crawl.reading import read_summaries
 
     return read_summaries(
-        assets, cache=FileCache(store.root), made=FileSummary.made, cached=CACHED,
+        assets, cache=file_cache(store.root), made=FileSummary.made, cached=CACHED,
         task="media", api_url=api_url, options=options, token=token, progress=progress,
         stats=read_stats,
     )  # fmt: skip
@@ -131,7 +112,7 @@ def file_rows(
 ) -> Iterator[dict[str, Any]]:
     """Rows of ``file_summaries``, a dandiset at a time: each asset read, each BIDS data
     file (with its sidecars' values), once per asset id (its most recent version's view)."""
-    cache = FileCache(store.root)
+    cache = file_cache(store.root)
     done: set[str] = set()
 
     def load(a: MediaAsset) -> FileSummary | None:

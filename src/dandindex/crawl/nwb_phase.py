@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dandindex.nwb.asset import NWBAsset
-from dandindex.nwb.cache import SummaryCache
+from dandindex.nwb.cache import nwb_cache
 from dandindex.nwb.shape import Summary
 from dandindex.schemas import NWBFileRow
 from dandindex.store import IndexStore
@@ -114,7 +114,7 @@ def run_summaries(
         return None
 
     return read_summaries(
-        assets, cache=SummaryCache(store.root), made=Summary.made, cached=CACHED, task="asset",
+        assets, cache=nwb_cache(store.root), made=Summary.made, cached=CACHED, task="asset",
         api_url=api_url, options=options, token=token, progress=progress, stats=read_stats,
         refuse=refuse,
     )  # fmt: skip
@@ -132,7 +132,7 @@ def nwb_rows(
     are made, those naming files outside the NWB file are added to `named` (for the
     ``file_links`` made after them).
     """
-    cache = SummaryCache(store.root)
+    cache = nwb_cache(store.root)
     have = [a for a in assets if a.key in summaries]
 
     def load(a: NWBAsset) -> Summary:

@@ -137,12 +137,23 @@ def read_text(data: bytes, path: str) -> dict[str, Any]:
 # -- deriving a data file's values --------------------------------------------------------
 
 
-@dataclass
 class Dataset:
-    """One BIDS dataset (a dandiset version): its JSON contents and tables by path."""
+    """One BIDS dataset (a dandiset version): its JSON contents and tables by path, indexed
+    once (sidecars by folder and suffix, table rows by their id), so each data file costs its
+    own folders' sidecars, not the whole dataset's."""
 
-    jsons: Mapping[str, dict[str, Any]]  # path → object
-    tables: Mapping[str, dict[str, Any]]  # path → {"columns": [...], "rows": [[...]]}
+    def __init__(
+        self, jsons: Mapping[str, dict[str, Any]], tables: Mapping[str, dict[str, Any]]
+    ) -> None:
+        self.jsons = jsons  # path → object
+        self.tables = tables  # path → {"columns": [...], "rows": [[...]]}
+        self._sidecars: dict[tuple[str, str], list[tuple[frozenset[tuple[str, str]], str]]] = {}
+        for p in jsons:
+            name = parse_name(p)
+            if name is not None and name.suffix is not None and name.extension.lower() == ".json":
+                key = (name.folder, name.suffix)
+                self._sidecars.setdefault(key, []).append((frozenset(name.entities), p))
+        self._rows: dict[tuple[str, str], dict[str, list[str]]] = {}
 
     def sidecar(self, path: str) -> tuple[dict[str, Any], list[str]]:
         """(the merged sidecar of a data file, the sidecar paths used, top first)."""
@@ -150,15 +161,11 @@ class Dataset:
         if name is None or name.suffix is None:
             return {}, []
         mine = set(name.entities)
-        folders = _ancestors(name.folder)
         used = []
-        for p in self.jsons:
-            other = parse_name(p)
-            if other is None or other.suffix != name.suffix or other.extension.lower() != ".json":
-                continue
-            if other.folder not in folders or not set(other.entities) <= mine:
-                continue
-            used.append((folders.index(other.folder), len(other.entities), p))
+        for depth, folder in enumerate(_ancestors(name.folder)):
+            for entities, p in self._sidecars.get((folder, name.suffix), ()):
+                if entities <= mine:
+                    used.append((depth, len(entities), p))
         merged: dict[str, Any] = {}
         for _, _, p in sorted(used):
             merged.update(self.jsons[p])
@@ -172,43 +179,50 @@ class Dataset:
         keys = name.keys
         out: dict[str, str] = {}
         sub = keys.get("sub")
-        part = self.tables.get("participants.tsv")
-        if part and sub:
-            out.update(_row_of(part, "participant_id", f"sub-{sub}", "participant"))
+        if not sub:
+            return out
+        out.update(self._row("participants.tsv", "participant_id", f"sub-{sub}", "participant"))
         ses = keys.get("ses")
-        if sub and ses:
-            sessions = self.tables.get(f"sub-{sub}/sub-{sub}_sessions.tsv")
-            if sessions:
-                out.update(_row_of(sessions, "session_id", f"ses-{ses}", "session"))
-        if sub:
-            folder = f"sub-{sub}" + (f"/ses-{ses}" if ses else "")
-            stem = f"sub-{sub}" + (f"_ses-{ses}" if ses else "")
-            scans = self.tables.get(f"{folder}/{stem}_scans.tsv")
-            if scans:
-                rel = posixpath.relpath(path.strip("/"), folder)
-                out.update(_row_of(scans, "filename", rel, "scan"))
+        if ses:
+            table = f"sub-{sub}/sub-{sub}_sessions.tsv"
+            out.update(self._row(table, "session_id", f"ses-{ses}", "session"))
+        folder = f"sub-{sub}" + (f"/ses-{ses}" if ses else "")
+        stem = f"sub-{sub}" + (f"_ses-{ses}" if ses else "")
+        rel = posixpath.relpath(path.strip("/"), folder)
+        out.update(self._row(f"{folder}/{stem}_scans.tsv", "filename", rel, "scan"))
         return out
+
+    def _row(self, table_path: str, key: str, value: str, prefix: str) -> dict[str, str]:
+        """The values of the table's first row whose `key` column is `value`, as
+        ``prefix.column`` (empty and n/a cells left out)."""
+        table = self.tables.get(table_path)
+        if not table:
+            return {}
+        cols = table.get("columns") or []
+        if key not in cols:
+            return {}
+        index = self._rows.get((table_path, key))
+        if index is None:
+            k = cols.index(key)
+            index = {}
+            for row in table.get("rows") or []:
+                if k < len(row):
+                    index.setdefault(row[k].strip(), row)
+            self._rows[(table_path, key)] = index
+        row = index.get(value)
+        if row is None:
+            return {}
+        return {
+            f"{prefix}.{c}": v.strip()
+            for c, v in zip(cols, row, strict=False)
+            if c != key and v.strip() and v.strip().lower() not in ("n/a", "na", "nan")
+        }
 
 
 def _ancestors(folder: str) -> list[str]:
     """'' (the root), then each folder down to `folder`."""
     parts = [p for p in folder.split("/") if p]
     return [""] + ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _row_of(table: dict[str, Any], key: str, value: str, prefix: str) -> dict[str, str]:
-    cols = table.get("columns") or []
-    if key not in cols:
-        return {}
-    k = cols.index(key)
-    for row in table.get("rows") or []:
-        if k < len(row) and row[k].strip() == value:
-            return {
-                f"{prefix}.{c}": v.strip()
-                for c, v in zip(cols, row, strict=False)
-                if c != key and v.strip() and v.strip().lower() not in ("n/a", "na", "nan")
-            }
-    return {}
 
 
 def key_values(values: Mapping[str, Any]) -> list[str]:

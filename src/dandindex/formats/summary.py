@@ -18,24 +18,17 @@ from typing import Any
 from dandindex.errors import RemoteReadError
 from dandindex.formats import MAX_TEXT_BYTES, FormatError, kind_of
 from dandindex.formats.source import LocalKeys, RemoteKeys, is_url, open_bytes
+from dandindex.nwb.asset import NWBAsset
 from dandindex.remote.session import TransferStats
 
 
 @dataclass(frozen=True)
-class MediaAsset:
-    """An archive asset a crawl reads the headers of."""
+class MediaAsset(NWBAsset):
+    """An archive asset a crawl reads the headers of: an `NWBAsset`'s fields (the API's view
+    of an asset) and what else says what it is and where its bytes are."""
 
-    asset_id: str
-    dandiset_id: str
-    path: str
-    size: int | None
-    blob_id: str | None
-    zarr_id: str | None
-    sha256: str | None
-    etag: str | None
     zarr_checksum: str | None
     encoding_format: str | None
-    api_url: str | None
     s3_url: str | None
 
     @property
