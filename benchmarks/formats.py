@@ -4,8 +4,11 @@ next to downloading them whole.
 Each file is served by the local archive server (20 ms added to every request, counters of
 requests and bytes) and summarised by the crawl's own reader through the API
 (`dandindex.formats.summary.summarize_media_asset`: a `RangeFile` behind the ``/download/``
-redirect, or a Zarr store's keys); the baseline downloads the file (every key of a Zarr
-store, after listing it) in one run. Files, written by their real writers:
+redirect, or a Zarr store's keys); in the same run, two baselines: the library read as a
+user would write it (zarr-python over fsspec's HTTP store: the group's attributes and each
+level's shape; tifffile over the same range-read file: ``series[0].shape`` and
+``len(pages)``), and downloading the file (every key of a Zarr store, after listing it).
+Video is read by PyAV in both. Files, written by their real writers:
 
 - an OME-Zarr volume (NGFF 0.4, 2 channels, 5 levels, 64³ chunks; several thousand keys);
 - an OME-TIFF z-stack (one page per plane and channel) and a plain TIFF of 20,000 small
@@ -123,15 +126,26 @@ def run(files: dict[str, Path], workdir: Path, latency: float) -> list[dict[str,
             f = out["file"]
             assert not f.get("error"), (name, f.get("error"))
             ours_requests = sum(srv.counters.requests.values())
+            ours_sent = sum(srv.counters.bytes.values())  # body bytes the server sent
+            srv.counters.reset()
+            t0 = time.perf_counter()
+            lib = _library(session, asset)
+            lib_seconds = time.perf_counter() - t0
+            lib_requests = sum(srv.counters.requests.values())
+            lib_bytes = sum(srv.counters.bytes.values())  # body bytes the server sent
             srv.counters.reset()
             t0 = time.perf_counter()
             whole, whole_requests = _download(session, srv, asset, files[name])
             base = time.perf_counter() - t0
             size = _size(files[name])
             results.append({
-                "file": name, "size": size, "bytes": f["bytes_read"], "requests": ours_requests,
-                "seconds": ours, "share": f["bytes_read"] / size,
+                "file": name, "size": size, "bytes": f["bytes_read"], "sent": ours_sent,
+                "requests": ours_requests,
+                "seconds": ours, "share": ours_sent / size,
                 "whole_bytes": whole, "whole_requests": whole_requests, "whole_seconds": base,
+                "library": lib, "library_bytes": lib_bytes if lib else None,
+                "library_requests": lib_requests if lib else None,
+                "library_seconds": lib_seconds if lib else None,
                 "facts": {k: f.get(k) for k in ("format", "shape", "pages", "pages_known",
                                                  "n_frames", "fps", "duration", "n_levels")},
             })  # fmt: skip
@@ -139,10 +153,41 @@ def run(files: dict[str, Path], workdir: Path, latency: float) -> list[dict[str,
     return results
 
 
+def _amount(n: int) -> str:
+    """9 characters: kB below a MB, else MB."""
+    return f"{n / 1e3:8.1f}k" if n < 1e6 else f"{n / 1e6:8.1f}M"
+
+
 def _size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
+
+
+def _library(session: Any, asset: Any) -> str | None:
+    """What the library said, or None for a file the crawl already reads
+    with the library itself (video: PyAV; a BIDS sidecar: read whole)."""
+    from dandindex.formats import kind_of
+    from dandindex.formats.source import open_bytes
+
+    kind = kind_of(asset.path, asset.encoding_format, asset.zarr_id is not None)
+    if kind == "zarr":
+        import zarr
+        from zarr.storage import FsspecStore
+
+        store = FsspecStore.from_url(asset.s3_url, read_only=True)
+        group = zarr.open_group(store, mode="r")
+        datasets = dict(group.attrs)["multiscales"][0]["datasets"]
+        shapes = [group[d["path"]].shape for d in datasets]
+        return f"{len(shapes)} levels, {shapes[0]}"
+    if kind == "tiff":
+        import tifffile
+
+        with open_bytes(asset.api_url, session=session, size=asset.size) as fh:
+            with tifffile.TiffFile(fh, _multifile=False) as tif:
+                shape, pages = tif.series[0].shape, len(tif.pages)
+            return f"{shape}, {pages} pages"
+    return None
 
 
 def _download(session: Any, srv: Any, asset: Any, path: Path) -> tuple[int, int]:
@@ -178,16 +223,22 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     files = make_files(work, args.scale)
     results = run(files, work, args.latency)
-    print(
-        f"\n{args.latency * 1000:.0f} ms per request; ours = the crawl's reader, whole = a download"
-    )
+    print(f"\n{args.latency * 1000:.0f} ms per request; bytes: body bytes the server sent; "
+          "ours = the crawl's reader, whole = a download")  # fmt: skip
     print(f"{'file':24s} {'size':>9s} {'ours':>9s} {'share':>7s} {'req':>4s} {'time':>7s}   "
-          f"{'whole':>9s} {'req':>6s} {'time':>7s}  ratio")  # fmt: skip
+          f"{'library':>9s} {'req':>5s} {'time':>7s}   {'whole':>9s} {'req':>6s} {'time':>7s}  "
+          "ratio (whole / ours)")  # fmt: skip
     for r in results:
-        print(f"{r['file']:24s} {r['size'] / 1e6:8.1f}M {r['bytes'] / 1e3:8.1f}k "
-              f"{100 * r['share']:6.3f}% {r['requests']:4d} {r['seconds']:6.2f}s   "
+        lib = (f"{_amount(r['library_bytes'])} {r['library_requests']:5d} "
+               f"{r['library_seconds']:6.2f}s" if r["library"] else f"{'(same)':>9s} {'':5s} {'':7s}")  # fmt: skip
+        print(f"{r['file']:24s} {r['size'] / 1e6:8.1f}M {_amount(r['sent'])} "
+              f"{100 * r['share']:6.3f}% {r['requests']:4d} {r['seconds']:6.2f}s   {lib}   "
               f"{r['whole_bytes'] / 1e6:8.1f}M {r['whole_requests']:6d} {r['whole_seconds']:6.2f}s  "
               f"{r['whole_seconds'] / r['seconds']:5.1f}x")  # fmt: skip
+    print(
+        "library: zarr-python (fsspec HTTP) for OME-Zarr, tifffile's series[0] and len(pages) "
+        "for TIFF, over the same server; (same): the crawl uses the library as it is"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
 

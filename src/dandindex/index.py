@@ -352,7 +352,8 @@ class Index:
         `COUNTED_FACETS` (``raw_area``, ``has``, ``column``...) count rows of every version,
         and only without a query."""
         if kind in COUNTED_FACETS:
-            return self.searcher().facet_counts(query or SearchQuery(), kind)
+            searcher = self.searcher()
+            return searcher.facet_counts(searcher.matches(query or SearchQuery()), kind)
         if query is not None:
             raise QueryError(
                 f"Counts of a search are kept for {', '.join(COUNTED_FACETS)}, not {kind!r}."
@@ -361,9 +362,14 @@ class Index:
 
     def result_counts(self, query: SearchQuery) -> dict[str, dict[str, int]]:
         """Value → how many of `query`'s matches hold it, per counted facet (species as
-        taxon URIs, modality, area with the hierarchy, type, dandiset)."""
+        taxon URIs, modality, area with the hierarchy, type, dandiset); the matches are
+        found once."""
         searcher = self.searcher()
-        return {k: searcher.facet_counts(query, k) for k in COUNTED_FACETS}
+        return self._counts(searcher, searcher.matches(query))
+
+    @staticmethod
+    def _counts(searcher: Searcher, hits: Any) -> dict[str, dict[str, int]]:
+        return {k: searcher.facet_counts(hits, k) for k in COUNTED_FACETS}
 
     def species_names(self) -> dict[str, str]:
         """Species taxon URI → its name as the index stores it (``Mus musculus - House mouse``)."""
@@ -372,10 +378,13 @@ class Index:
         return {str(i): str(n) for i, n in rows if i is not None}
 
     def result_facets(self, query: SearchQuery, top: int | None = 10) -> Result:
-        """How `query`'s matches split by species, modality, area, type, file format, channel and dandiset: rows
-        (facet, value, assets), most first, `top` of each: where to narrow it."""
-        table = facet_table(self.result_counts(query), self.species_names(), top)
-        return Result(table, total=self.count(query.replace(level="asset")))
+        """How `query`'s matches split by species, modality, area, type, file format,
+        channel and dandiset: rows (facet, value, assets), most first, `top` of each: where
+        to narrow it; its total is the number of matching assets."""
+        searcher = self.searcher()
+        hits = searcher.matches(query)  # the assets, at either level
+        table = facet_table(self._counts(searcher, hits), self.species_names(), top)
+        return Result(table, total=len(hits))
 
     def searcher(self) -> Searcher:
         """The search engine over this snapshot's search tables (opened on first use); an

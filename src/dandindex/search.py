@@ -213,11 +213,10 @@ class Searcher:
             )
         return out | maybe
 
-    def facet_counts(self, query: SearchQuery, kind: str) -> dict[str, int]:
-        """Value → how many of `query`'s matches hold it, for a facet kind named as its
-        facet (``species`` (taxon URIs), ``modality``, ``area`` (with the hierarchy),
+    def facet_counts(self, hits: BitMap, kind: str) -> dict[str, int]:
+        """Value → how many of `hits` (a query's `matches`) hold it, for a facet kind named
+        as its facet (``species`` (taxon URIs), ``modality``, ``area`` (with the hierarchy),
         ``type``, ``dandiset``): intersection counts on the posting bitmaps."""
-        hits = self.matches(query)
         if kind == "dandiset":  # a run of rows each: counted by bisection
             ids, counts = self._per_dandiset(hits)
             return {i: int(n) for i, n in zip(ids, counts, strict=True) if n}
