@@ -106,7 +106,7 @@ def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[st
 
 
 def asset_dict(url: str) -> dict[str, Any]:
-    """An `NWBAsset` as a worker task carries it, for a file served at `url`."""
+    """An `ArchiveAsset` as a worker task carries it, for a file served at `url`."""
     return {
         "asset_id": "a",
         "dandiset_id": "000001",

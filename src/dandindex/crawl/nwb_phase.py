@@ -17,9 +17,9 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dandindex.nwb.asset import NWBAsset
 from dandindex.nwb.cache import nwb_cache
 from dandindex.nwb.shape import Summary
+from dandindex.remote.asset import ArchiveAsset
 from dandindex.schemas import NWBFileRow
 from dandindex.store import IndexStore
 
@@ -54,9 +54,9 @@ def is_nwb(row: dict[str, Any]) -> bool:
     )
 
 
-def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[NWBAsset]:
+def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[ArchiveAsset]:
     """Every NWB asset of the given parts, one per asset_id."""
-    seen: dict[str, NWBAsset] = {}
+    seen: dict[str, ArchiveAsset] = {}
     for ds in sorted(parts):
         path = store.part_dir(ds, parts[ds]) / "assets.parquet"
         table = pq.read_table(str(path), columns=ASSET_COLUMNS)
@@ -69,7 +69,9 @@ def nwb_assets(store: IndexStore, parts: dict[str, str]) -> list[NWBAsset]:
         for row in table.to_pylist():
             if row["asset_id"] in seen or not is_nwb(row):
                 continue
-            seen[row["asset_id"]] = NWBAsset(**{k: row[k] for k in NWBAsset.__dataclass_fields__})
+            seen[row["asset_id"]] = ArchiveAsset(
+                **{k: row[k] for k in ArchiveAsset.__dataclass_fields__}
+            )
     return list(seen.values())
 
 
@@ -89,7 +91,7 @@ class NWBOptions:
 
 def run_summaries(
     store: IndexStore,
-    assets: list[NWBAsset],
+    assets: list[ArchiveAsset],
     api_url: str,
     options: NWBOptions,
     token: str | None,
@@ -105,7 +107,7 @@ def run_summaries(
     """
     from dandindex.crawl.reading import read_summaries
 
-    def refuse(a: NWBAsset) -> Summary | None:
+    def refuse(a: ArchiveAsset) -> Summary | None:
         if options.max_size is not None and (a.size or 0) > options.max_size:
             return Summary.error(
                 f"not read: {a.size} bytes is over --nwb-max-size {options.max_size}",
@@ -122,7 +124,7 @@ def run_summaries(
 
 def nwb_rows(
     store: IndexStore,
-    assets: list[NWBAsset],
+    assets: list[ArchiveAsset],
     summaries: dict[str, Summary],
     named: list[dict[str, Any]] | None = None,
 ) -> tuple[Iterator[dict[str, Any]], Iterator[dict[str, Any]], Iterator[dict[str, Any]]]:
@@ -135,7 +137,7 @@ def nwb_rows(
     cache = nwb_cache(store.root)
     have = [a for a in assets if a.key in summaries]
 
-    def load(a: NWBAsset) -> Summary:
+    def load(a: ArchiveAsset) -> Summary:
         s = summaries[a.key]
         if s is CACHED:
             s = cache.get(a.key) or Summary.error("cached summary unreadable", transient=True)

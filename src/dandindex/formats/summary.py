@@ -18,13 +18,13 @@ from typing import Any
 from dandindex.errors import RemoteReadError
 from dandindex.formats import MAX_TEXT_BYTES, FormatError, kind_of
 from dandindex.formats.source import LocalKeys, RemoteKeys, is_url, open_bytes
-from dandindex.nwb.asset import NWBAsset
+from dandindex.remote.asset import ArchiveAsset
 from dandindex.remote.session import TransferStats
 
 
 @dataclass(frozen=True)
-class MediaAsset(NWBAsset):
-    """An archive asset a crawl reads the headers of: an `NWBAsset`'s fields (the API's view
+class MediaAsset(ArchiveAsset):
+    """An archive asset a crawl reads the headers of: an `ArchiveAsset`'s fields (the API's view
     of an asset) and what else says what it is and where its bytes are."""
 
     zarr_checksum: str | None

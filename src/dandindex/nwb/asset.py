@@ -9,34 +9,12 @@ for a bad file: the summary's ``error`` says why and ``transient`` whether to re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from dandindex.errors import RemoteReadError
-
-
-@dataclass(frozen=True)
-class NWBAsset:
-    asset_id: str
-    dandiset_id: str
-    path: str
-    size: int | None
-    blob_id: str | None
-    zarr_id: str | None
-    sha256: str | None
-    etag: str | None
-    api_url: str | None
-
-    @property
-    def key(self) -> str:
-        """What its summary is cached under: sha256, else etag, else blob/zarr/asset id."""
-        return self.sha256 or self.etag or self.blob_id or self.zarr_id or self.asset_id
-
-    @property
-    def is_zarr(self) -> bool:
-        return self.zarr_id is not None
+from dandindex.remote.asset import ArchiveAsset
 
 
 def error_summary(message: str, *, transient: bool) -> dict[str, Any]:
@@ -44,7 +22,7 @@ def error_summary(message: str, *, transient: bool) -> dict[str, Any]:
 
 
 def summarize_asset(
-    asset: NWBAsset,
+    asset: ArchiveAsset,
     api_url: str,
     timeout: float,
     session: requests.Session,
@@ -59,7 +37,7 @@ def summarize_asset(
 
 
 def summarize_zarr_asset(
-    asset: NWBAsset, api_url: str, timeout: float, session: requests.Session
+    asset: ArchiveAsset, api_url: str, timeout: float, session: requests.Session
 ) -> dict[str, Any]:
     """NWB-Zarr: the store's .zgroup/.zattrs/.zarray through the API's Zarr file listing."""
     from dandindex.nwb.summary import summarize_zarr_tree

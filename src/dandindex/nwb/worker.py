@@ -30,7 +30,8 @@ def handle(task: dict[str, Any]) -> dict[str, Any]:
     """``{"asset": ..., "api_url": ..., "timeout": ...}``: an archive asset through its API;
     ``{"media": ..., ...}``: the same for a file that is not NWB (`dandindex.formats`);
     ``{"path": ...}``: a local file or NWB-Zarr folder."""
-    from dandindex.nwb.asset import NWBAsset, summarize_asset
+    from dandindex.nwb.asset import summarize_asset
+    from dandindex.remote.asset import ArchiveAsset
 
     if "media" in task:
         from dandindex.formats.summary import MediaAsset, summarize_media_asset
@@ -45,7 +46,7 @@ def handle(task: dict[str, Any]) -> dict[str, Any]:
 
         return summarize(task["path"])
 
-    asset = NWBAsset(**task["asset"])
+    asset = ArchiveAsset(**task["asset"])
     timeout = float(task["timeout"])
     return summarize_asset(asset, task["api_url"], timeout, _session(task["api_url"], timeout))
 
