@@ -133,12 +133,14 @@ def client_for():
 @pytest.fixture(scope="session")
 def index_dir(server, tmp_path_factory) -> Path:
     """The generated archive crawled with NWB summaries (read-only for tests)."""
+    return crawled_with_nwb(server.api_url, tmp_path_factory.mktemp("nwb-index"), workers=4)
+
+
+def crawled_with_nwb(api_url: str, path: Path, *, workers: int) -> Path:
+    """`path`, an index of the archive at `api_url` crawled with NWB and file summaries."""
     from dandindex.crawl import Crawler, CrawlOptions
 
-    path = tmp_path_factory.mktemp("nwb-index")
-    Crawler(
-        CrawlOptions(api_url=server.api_url, index_dir=str(path), nwb=True, nwb_workers=4)
-    ).run()
+    Crawler(CrawlOptions(api_url=api_url, index_dir=str(path), nwb=True, nwb_workers=workers)).run()
     return path
 
 
@@ -171,10 +173,4 @@ def media_server(media_archive) -> Iterator:
 @pytest.fixture(scope="session")
 def media_index(media_server, tmp_path_factory) -> Path:
     """The media archive crawled with --nwb (read-only for tests)."""
-    from dandindex.crawl import Crawler, CrawlOptions
-
-    path = tmp_path_factory.mktemp("media-index")
-    Crawler(
-        CrawlOptions(api_url=media_server.api_url, index_dir=str(path), nwb=True, nwb_workers=2)
-    ).run()
-    return path
+    return crawled_with_nwb(media_server.api_url, tmp_path_factory.mktemp("media-index"), workers=2)  # fmt: skip

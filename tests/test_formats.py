@@ -444,7 +444,7 @@ def test_info_says_what_other_files_hold(media_index, idx):
     failed = idx.sql("SELECT count(*) AS n FROM file_summaries WHERE error IS NOT NULL").rows()
     assert f"{failed[0]['n']:,} could not be read" in line
     n = len(idx.sql("SELECT * FROM file_links").rows())  # two objects name the one video
-    assert f"{n} of the {n} files NWB files name outside themselves are assets" in r.output
+    assert f"{n} of {n} external files named in NWB files found as assets" in r.output
 
 
 def test_preview_mistakes_are_sentences(media_index, media_archive, media_server, tmp_path):

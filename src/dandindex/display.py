@@ -246,8 +246,8 @@ def info_lines(info: dict[str, Any]) -> list[str]:
         if files.get("bids_data_files") or files.get("links"):
             lines.append(
                 f"  {files.get('bids_data_files', 0):,} BIDS data files with their sidecars' "
-                f"values (--bids); {files.get('links_resolved', 0):,} of the "
-                f"{files.get('links', 0):,} files NWB files name outside themselves are assets "
+                f"values (--bids); {files.get('links_resolved', 0):,} of "
+                f"{files.get('links', 0):,} external files named in NWB files found as assets "
                 "of their dandiset (file_links)"
             )
     lines.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from dandindex.errors import UsageError
 from dandindex.vocab.species import HeldSpecies
 
 INT64_MAX = 2**63 - 1
-SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
+SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
               "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}  # fmt: skip
 
@@ -101,34 +101,32 @@ LENGTH_UNITS = {"": 1.0, "um": 1.0, "µm": 1.0, "μm": 1.0, "micron": 1.0, "micr
 _NUMBER = r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-zµμ]*)\s*"
 
 
-def parse_duration(value: Any) -> float:
-    """Seconds from 600, 600s, 10min, 1.5h, 2 hours, 90m (m: minutes)."""
+def _quantity(value: Any, units: Mapping[str, float], what: str, like: str) -> float:
+    """A number with one of `units` (its factor to the base unit) from text; a sentence
+    saying how to write it (`like`) when it is not one."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     m = re.fullmatch(_NUMBER, str(value), re.I)
-    if not m or m.group(2).lower() not in DURATION_UNITS:
-        raise UsageError(f"{value!r} is not a duration; write it like 600 (seconds), 10min or 2h.")
-    return float(m.group(1)) * DURATION_UNITS[m.group(2).lower()]
+    if not m or m.group(2).lower() not in units:
+        raise UsageError(f"{value!r} is not a {what}; write it like {like}.")
+    return float(m.group(1)) * units[m.group(2).lower()]
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 600, 600s, 10min, 1.5h, 2 hours, 90m (m: minutes)."""
+    return _quantity(value, DURATION_UNITS, "duration", "600 (seconds), 10min or 2h")
 
 
 def parse_length(value: Any) -> float:
     """Micrometres from 0.5, 0.5um, 500nm, 1 µm, 0.002mm (no unit: µm)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    m = re.fullmatch(_NUMBER, str(value), re.I)
-    if not m or m.group(2).lower() not in LENGTH_UNITS:
-        raise UsageError(f"{value!r} is not a length; write it like 0.5 (µm), 500nm or 1um.")
-    return float(m.group(1)) * LENGTH_UNITS[m.group(2).lower()]
+    return _quantity(value, LENGTH_UNITS, "length", "0.5 (µm), 500nm or 1um")
 
 
 def parse_size(value: Any) -> int:
     """Bytes from 1000000, 1e9, 10GB, 4.7 GB, 512MiB (kB, MB, GB: powers of 1000)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)\s*", str(value), re.I)
-    if not m or (m.group(2) and m.group(2).lower() not in SIZE_UNITS):
-        raise UsageError(f"{value!r} is not a size; write it like 1000000, 1e9, 10GB or 512MiB.")
-    n = float(m.group(1)) * SIZE_UNITS.get(m.group(2).lower() or "b", 1)
+    n = _quantity(value, SIZE_UNITS, "size", "1000000, 1e9, 10GB or 512MiB")
     if n >= 2**63:
         raise UsageError(f"{value!r} is too large.")
     return int(n)

@@ -14,7 +14,7 @@ from typing import Any
 
 from dandindex.errors import UsageError, closest
 from dandindex.facet import Field, Lookup, SearchVocab, TermsFacet
-from dandindex.inside import _CommaSeparated, _or_list
+from dandindex.inside import CommaSeparated, or_list
 
 #: what people call the formats --file-format knows
 FORMAT_ALIASES = {
@@ -35,7 +35,7 @@ def resolve_format(term: str, vocab: SearchVocab) -> str:
         return low
     pool = sorted(set(held) | set(KNOWN_FORMATS))
     raise UsageError(
-        f"Unknown file format {term!r}. Known: {_or_list(pool, 20)}."
+        f"Unknown file format {term!r}. Known: {or_list(pool, 20)}."
         + (f" Closest: {', '.join(closest(low, pool))}." if closest(low, pool) else "")
     )
 
@@ -51,11 +51,11 @@ def resolve_channel(term: str, vocab: SearchVocab) -> str:
             "OME-TIFF and ImageJ files and BIDS stains, read by `dandindex crawl --nwb`."
         )
     near = closest(low, held) or [h for h in held if low in h][:8]
-    raise UsageError(f"No channel {term!r} in this index. Closest: {_or_list(near or held)}.")
+    raise UsageError(f"No channel {term!r} in this index. Closest: {or_list(near or held)}.")
 
 
 @dataclass(frozen=True, eq=False)
-class BidsFacet(_CommaSeparated, TermsFacet):
+class BidsFacet(CommaSeparated, TermsFacet):
     """BIDS files whose sidecars (inherited) or participants/sessions/scans rows hold a
     value: ``KEY=VALUE`` (any case; numbers in any spelling: 1000, 1e3, 1000.0) or ``KEY``
     alone (the key is given). Repeat = AND."""
@@ -89,10 +89,10 @@ class BidsFacet(_CommaSeparated, TermsFacet):
         key = wanted.partition("=")[0]
         if key not in keys:
             originals = closest(key, keys) or keys[:8]
-            return f"No BIDS key {key!r} in this index. Closest: {_or_list(originals)}."
+            return f"No BIDS key {key!r} in this index. Closest: {or_list(originals)}."
         values = [h.partition("=")[2] for h in held if h.startswith(key + "=")]
         return (f"No BIDS file has {term!r}. {key} takes: "
-                f"{_or_list(sorted(values, key=_numeric_first), 12)}.")  # fmt: skip
+                f"{or_list(sorted(values, key=_numeric_first), 12)}.")  # fmt: skip
 
     def fields(self) -> list[Field]:
         return [Field(self.name, self.label, "text", placeholder="SamplingFrequency=1000")]

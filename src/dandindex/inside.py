@@ -29,7 +29,7 @@ def _terms(value: tuple[str, ...], flag: str, example: str) -> list[str]:
     return out
 
 
-def _or_list(names: list[str], n: int = 8) -> str:
+def or_list(names: list[str], n: int = 8) -> str:
     return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
 
 
@@ -44,7 +44,7 @@ def _split(values: list[str]) -> list[tuple[str, str]]:
     return [tuple(v.rsplit(".", 1)) for v in values if "." in v]  # type: ignore[misc]
 
 
-class _CommaSeparated:
+class CommaSeparated:
     """A web field of several values in one text box, separated by commas."""
 
     name: str
@@ -57,7 +57,7 @@ class _CommaSeparated:
 
 
 @dataclass(frozen=True, eq=False)
-class HasFacet(_CommaSeparated, TermsFacet):
+class HasFacet(CommaSeparated, TermsFacet):
     """Files holding an object (a typed group or dataset, what ``nwb_objects`` lists) whose
     name or path is each term; ``*``/``?`` glob. Repeat = AND."""
 
@@ -89,7 +89,7 @@ class HasFacet(_CommaSeparated, TermsFacet):
         kind = "path" if path else "name"
         raise UsageError(
             f"No object {kind} in this index {'matches' if _GLOB.search(term) else 'is'} "
-            f"{term!r}. Closest: {_or_list(near)}."
+            f"{term!r}. Closest: {or_list(near)}."
         )
 
     def fields(self) -> list[Field]:
@@ -129,19 +129,19 @@ class ColumnFacet(HasFacet):
         if table and not _GLOB.search(term) and table not in tables:
             raise UsageError(
                 f"No table {table!r} with columns in this index. Closest: "
-                f"{_or_list(closest(table, tables) or tables)}."
+                f"{or_list(closest(table, tables) or tables)}."
             )
         if table and not _GLOB.search(term):
             cols = sorted({c for t, c in pairs if t == table})
             near = closest(column, cols)
             raise UsageError(
                 f"Table {table!r} has no column {column!r} in this index. Its columns: "
-                f"{_or_list(near + [c for c in cols if c not in near], 12)}."
+                f"{or_list(near + [c for c in cols if c not in near], 12)}."
             )
         names = sorted({v for v in held if not v.startswith("/")})
         raise UsageError(
             f"No table column in this index matches {term!r}. Closest: "
-            f"{_or_list(closest(_GLOB.sub('', term), names) or names)}."
+            f"{or_list(closest(_GLOB.sub('', term), names) or names)}."
         )
 
     def fields(self) -> list[Field]:
@@ -149,7 +149,7 @@ class ColumnFacet(HasFacet):
 
 
 @dataclass(frozen=True, eq=False)
-class AreaAllFacet(_CommaSeparated, TermsFacet):
+class AreaAllFacet(CommaSeparated, TermsFacet):
     """Files that record every one of the areas (each with the hierarchy: ``VIS`` is any
     visual area) in the file itself: electrodes, imaging planes, intracellular electrodes.
     Looks up the ``file_area`` kinds of `area_facet`; derives nothing of its own."""

@@ -74,13 +74,14 @@ def _read_counts(what: str, done: int, failed: int, missing: int, nbytes: int) -
     """``, 12 NWB files read (3.1 MB), 2 could not be read (error rows), 40 not on the
     server (HTTP 404): metadata only`` (parts that are zero left out)."""
     ok = done - failed - missing
-    noun = what.replace("files", "file", 1) if ok == 1 else what
-    out = f", {ok:,} {noun} read ({nbytes / 1e6:.1f} MB)" if ok else ""
+
+    def named(n: int) -> str:  # "NWB file" for one, else "NWB files"
+        return what.replace("files", "file", 1) if n == 1 else what
+
+    out = f", {ok:,} {named(ok)} read ({nbytes / 1e6:.1f} MB)" if ok else ""
     if failed:
-        name = (what.replace("files", "file", 1) if failed == 1 else what) + " "
-        out += f", {failed:,} {'' if ok else name}could not be read (error rows say why)"
+        out += f", {failed:,} {'' if ok else named(failed) + ' '}could not be read (error rows say why)"  # fmt: skip
     if missing:
-        name = (what.replace("files", "file", 1) if missing == 1 else what) + " "
-        out += (f", {missing:,} {'' if ok or failed else name}not on the server "
+        out += (f", {missing:,} {'' if ok or failed else named(missing) + ' '}not on the server "
                 "(HTTP 404): metadata only")  # fmt: skip
     return out

@@ -46,10 +46,9 @@ def kind_of(path: str, encoding_format: str | None = None, zarr: bool = False) -
         return "tiff"
     if p.endswith(VIDEO_SUFFIXES) or fmt.startswith("video/"):
         return "video"
-    name = posixpath.basename(p)
     if p.endswith(".json"):
         return "json"
-    if name == "participants.tsv" or name.endswith(BIDS_TABLES):
+    if p.endswith(BIDS_TABLES):
         return "tsv"
     return None
 
