@@ -295,6 +295,20 @@ def test_summarize_prints_any_format(media):
     assert r.exit_code == 0 and "h264" in r.output and "25" in r.output
 
 
+def test_a_misnamed_file_is_said_to_be_what_its_bytes_are(media, nwb_files, tmp_path):
+    """An NWB file named .tif or .mp4 (it happens in uploads) is refused with what it is."""
+    nwb = next(iter(nwb_files.values()))
+    for name in ("scan.tif", "session.mp4"):
+        fake = tmp_path / name
+        fake.write_bytes(nwb.read_bytes())
+        r = CliRunner().invoke(cli, ["summarize", str(fake), "--format", "tree"])
+        assert r.exit_code == 1 and "its first bytes are an HDF5 (NWB) file's" in r.output, r.output
+        assert "read " not in r.output  # a local file: no transfer to count
+    truncated = media["bad_mp4_no_moov"].path  # an MP4, damaged: said as such, not misnamed
+    r = CliRunner().invoke(cli, ["summarize", str(truncated), "--format", "tree"])
+    assert "moov" in r.output and "first bytes" not in r.output
+
+
 # -- the real corpus -----------------------------------------------------------------------
 
 CORPUS_MEDIA = ["000243", "000540", "000674"]  # BIDS MRI + OME-Zarr, videos, BIDS TIFFs

@@ -144,7 +144,9 @@ def test_facet_counts_of_a_result_equal_a_plain_group_by(idx, index_dir, query):
     import json
 
     assert json.loads(r.stdout) == table.rows()
-    assert f"How the {table.total:,} matching assets split" in r.stderr
+    assert (
+        f"How the {table.total:,} matching asset{'s' if table.total != 1 else ''} split" in r.stderr
+    )
 
 
 def test_the_sidebar_counts_the_current_result(index_dir, idx):

@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dandindex.display import counted
+
 SHARED = Path(
     os.environ.get("DANDINDEX_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
 )
@@ -67,10 +69,6 @@ class Steps:
     @staticmethod
     def more(text: str) -> None:
         print(f"    {text}", flush=True)
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def slug(name: str) -> str:
@@ -266,7 +264,7 @@ def explore(idx: Any, say: Steps) -> None:
         hits = idx.search(**keywords)
         dandisets = sorted({r["dandiset_id"] for r in hits.rows()})
         say(
-            f"search {label}: {plural(len(hits), 'asset')} in {plural(len(dandisets), 'dandiset')} "
+            f"search {label}: {counted(len(hits), 'asset')} in {counted(len(dandisets), 'dandiset')} "
             f"({', '.join(dandisets[:5])}{', ...' if len(dandisets) > 5 else ''})"
         )
     from dandindex import queries
@@ -274,7 +272,7 @@ def explore(idx: Any, say: Steps) -> None:
     cohort = queries.run(idx, "visual_cohort", {}).rows()  # type: ignore[attr-defined]
     say(
         "a cohort for the tour's question (visual areas during natural scenes, and running): "
-        f"{plural(len(cohort), 'session')} (query visual_cohort; docs/cohort.ipynb walks it)"
+        f"{counted(len(cohort), 'session')} (query visual_cohort; docs/cohort.ipynb walks it)"
     )
     for r in cohort[:4]:
         together = "  areas recorded together" if r["simultaneous"] else ""
@@ -331,7 +329,7 @@ def pictures(idx: Any, folder: Path, say: Steps, *, real: bool, online: bool) ->
         fig.savefig(target, bbox_inches="tight", dpi=100)
         written.append(target)
     files = len({j[1].asset_id for j in jobs})
-    say(f"streamed {plural(files, 'file')} and plotted {plural(len(written), 'object')}:")
+    say(f"streamed {counted(files, 'file')} and plotted {counted(len(written), 'object')}:")
     for (_, handle, shown, _), target in zip(jobs, written, strict=True):
         what = shown or "a preview"
         say.more(f"{target}  ← {what} of {handle.dandiset_id}/{handle.path}")

@@ -24,6 +24,11 @@ STYLE = (
 )
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 asset``, ``2,048 assets``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def human_size(n: Any) -> str:
     """Bytes as people read them: 4.7 GB, 120 kB, 512 B (powers of 1000, as DANDI shows)."""
     if n is None:

@@ -13,6 +13,7 @@ import click
 
 from dandindex.cli.base import CONTEXT_SETTINGS, describe_read_error, index_option, open_index
 from dandindex.cli.output import Output, emit, output_options
+from dandindex.display import counted
 from dandindex.registry import FACETS
 
 PAGE = 20  # rows a bare search shows on a terminal
@@ -180,7 +181,7 @@ def search(
             return
         if facets:
             table = idx.result_facets(query, top=output.limit or 10)
-            note = f"How the {table.total:,} matching assets split (top {output.limit or 10} each)."
+            note = f"How the {counted(table.total, 'matching asset')} split (top {output.limit or 10} each)."
             emit(table.table, output.format, None, output.out, columns=output.columns,
                  wide=output.wide, notes=[note])  # fmt: skip
             return

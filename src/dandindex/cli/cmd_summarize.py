@@ -62,9 +62,12 @@ def _media_tree(summary: dict[str, Any]) -> str:
 
 
 def _cost(f: dict[str, Any]) -> list[str]:
-    if f.get("bytes_read") is None:
+    if not f.get("requests"):  # a local file: nothing fetched
         return []
-    return [f"read {f['bytes_read']} bytes in {f.get('requests')} requests, {f.get('seconds')} s"]
+    from dandindex.display import counted, human_size
+
+    n, seconds = f.get("requests") or 0, f.get("seconds") or 0.0
+    return [f"read {human_size(f['bytes_read'])} in {counted(n, 'request')}, {seconds:.2f} s"]
 
 
 def _kind(source: str) -> str:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from dandindex.errors import DandindexError
 
@@ -69,6 +70,24 @@ def sniff(head: bytes) -> str | None:
     if head.lstrip()[:1] == b"{":
         return "json"
     return None
+
+
+#: what `sniff` found, in words
+SNIFFED = {"nwb": "an HDF5 (NWB) file", "tiff": "a TIFF", "video": "a video", "json": "JSON"}
+
+
+def misnamed(fh: Any, expected: str) -> str | None:
+    """``its first bytes are an HDF5 (NWB) file's`` when a file a reader refused is another
+    kind `sniff` knows (a misnamed file), else None. Costs no request: the reader has read
+    the file's first bytes already."""
+    try:
+        fh.seek(0)
+        found = sniff(fh.read(16))
+    except (OSError, ValueError):
+        return None
+    if found is None or found == expected:
+        return None
+    return f"its first bytes are {SNIFFED[found]}'s"
 
 
 def formats(path: str, encoding_format: str | None = None, zarr: bool = False) -> list[str]:

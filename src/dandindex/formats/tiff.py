@@ -21,7 +21,7 @@ import struct
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from dandindex.formats import FormatError
+from dandindex.formats import FormatError, misnamed
 from dandindex.formats.omezarr import LENGTH_UM, SECONDS
 
 WALK = 8  # IFDs walked one by one before the layout is used to find the last
@@ -37,7 +37,7 @@ def summarize_tiff(fh: Any, size: int | None = None) -> dict[str, Any]:
     try:
         tif = tifffile.TiffFile(fh, _multifile=False)
     except tifffile.TiffFileError as e:
-        raise FormatError(f"not a TIFF file ({e})") from None
+        raise FormatError(f"not a TIFF file ({misnamed(fh, 'tiff') or e})") from None
     except (struct.error, ValueError, IndexError) as e:
         raise FormatError(f"damaged TIFF header ({e})") from None
     with tif:

@@ -15,7 +15,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from dandindex.formats import FormatError
+from dandindex.formats import FormatError, misnamed
 
 #: FFmpeg demuxer options: decode as little as possible when probing
 PROBE = {"probesize": "32", "analyzeduration": "0"}
@@ -29,7 +29,7 @@ def _open(fh: Any) -> Any:
     try:
         return av.open(fh, mode="r", options=PROBE, buffer_size=16384)
     except av.error.FFmpegError as e:
-        raise FormatError(f"not a readable video ({_reason(e)})") from None
+        raise FormatError(f"not a readable video ({misnamed(fh, 'video') or _reason(e)})") from None
 
 
 _QUIET: list[bool] = []

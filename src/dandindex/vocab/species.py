@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dandindex.display import counted
 from dandindex.errors import UsageError
 from dandindex.vocab.taxon import normalize_taxon
 
@@ -206,7 +207,7 @@ def species_note(term: str, held: Sequence[HeldSpecies] = ()) -> str | None:
         return None
     vocab = {sp.uri: sp for sp in vocabulary(held)}
     named = ", ".join(
-        f"{vocab[u].name} ({_assets(vocab[u].count)})" if vocab[u].count else vocab[u].name
+        f"{vocab[u].name} ({counted(vocab[u].count, 'asset')})" if vocab[u].count else vocab[u].name
         for u in uris
     )
     return f"--species {term!r} names {len(uris)} species; searching all: {named}."
@@ -248,14 +249,10 @@ def _suggestion(low: str, vocab: tuple[Species, ...], held: Sequence[HeldSpecies
         if not common:
             return " Try mouse, human, rat, 10090 or NCBITaxon_9606."
         shown = ", ".join(
-            f"{sp.name} ({_assets(sp.count)})" if sp.count else sp.name for sp in common
+            f"{sp.name} ({counted(sp.count, 'asset')})" if sp.count else sp.name for sp in common
         )
         return f" No species{where} is spelt like it; the commonest: {shown}."
     shown = ", ".join(
-        f"{sp.name} ({_assets(sp.count)})" if sp.count else sp.name for sp in seen[:5]
+        f"{sp.name} ({counted(sp.count, 'asset')})" if sp.count else sp.name for sp in seen[:5]
     )
     return f" Closest species{where}: {shown}."
-
-
-def _assets(n: int) -> str:
-    return f"{n:,} asset{'s' if n != 1 else ''}"
