@@ -145,7 +145,8 @@ def test_facet_counts_of_a_result_equal_a_plain_group_by(idx, index_dir, query):
 
     assert json.loads(r.stdout) == table.rows()
     assert (
-        f"How the {table.total:,} matching asset{'s' if table.total != 1 else ''} split" in r.stderr
+        f"Values of the {table.total:,} matching asset{'s' if table.total != 1 else ''} ("
+        in r.stderr
     )
 
 

@@ -181,7 +181,7 @@ def search(
             return
         if facets:
             table = idx.result_facets(query, top=output.limit or 10)
-            note = f"How the {counted(table.total, 'matching asset')} split (top {output.limit or 10} each)."
+            note = f"Values of the {counted(table.total, 'matching asset')} (top {output.limit or 10} per facet)."
             emit(table.table, output.format, None, output.out, columns=output.columns,
                  wide=output.wide, notes=[note])  # fmt: skip
             return
