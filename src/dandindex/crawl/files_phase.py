@@ -60,6 +60,10 @@ def _part_rows(store: IndexStore, ds: str, key: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _asset(row: dict[str, Any]) -> MediaAsset:
+    return MediaAsset(**{k: row[k] for k in MediaAsset.__dataclass_fields__})
+
+
 def scan(store: IndexStore, parts: dict[str, str]) -> Scan:
     """The assets to read, one per asset id: OME-Zarr/Zarr stores (not NWB), TIFF files,
     videos, and the JSON/TSV files of BIDS dandiset versions."""
@@ -74,7 +78,7 @@ def scan(store: IndexStore, parts: dict[str, str]) -> Scan:
         for r in rows:
             if r["asset_id"] in seen or not r["path"]:
                 continue
-            asset = MediaAsset(**{k: r[k] for k in MediaAsset.__dataclass_fields__})
+            asset = _asset(r)
             kind = asset.kind
             if kind in ("json", "tsv") and not (
                 (ds, r["version"]) in out.bids_versions and bids.is_text_file(r["path"])
@@ -133,7 +137,7 @@ def file_rows(
             for r in mine:
                 if r["asset_id"] in done or not r["path"]:
                     continue
-                asset = MediaAsset(**{k: r[k] for k in MediaAsset.__dataclass_fields__})
+                asset = _asset(r)
                 summary = load(asset) if asset.kind else None
                 facts: dict[str, Any] = summary.file.model_dump() if summary is not None else {}
                 is_data = dataset is not None and bids.is_data_file(r["path"])
@@ -175,7 +179,7 @@ def _dataset(
         path = r["path"] or ""
         if not bids.is_text_file(path):
             continue
-        s = load(MediaAsset(**{k: r[k] for k in MediaAsset.__dataclass_fields__}))
+        s = load(_asset(r))
         if s is None or s.file.error or not s.file.details:
             continue
         try:
